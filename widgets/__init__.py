@@ -1,0 +1,1 @@
+"""Reusable Qt and plot widgets (PySide6 + pyqtgraph). They never import analysis_core."""

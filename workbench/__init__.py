@@ -1,0 +1,1 @@
+"""The LArCal Workbench Qt application: wires analysis_core to widgets."""
