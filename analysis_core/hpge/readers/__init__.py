@@ -139,14 +139,17 @@ def _detect(path: Path, head: bytes) -> str:
         if root == "ResultDataFile":
             return radiacode.FORMAT
         raise SpectrumFormatError(path, f"XML root <{root}> is not a known spectrum format")
+    # No signature: the extension decides (TKA and CSV have none; for the others the reader
+    # then reports precisely what is wrong with the content).
     ext = path.suffix.lower()
-    for name in (tka.FORMAT, csv.FORMAT):
-        if ext in FORMATS[name][0]:
+    for name, (extensions, _) in FORMATS.items():
+        if ext in extensions:
             return name
+    known = sorted({e for extensions, _ in FORMATS.values() for e in extensions})
     raise SpectrumFormatError(
         path,
-        "unknown spectrum format (no signature; extension "
-        f"{ext or 'none'!r} not one of .tka/.csv/.txt/.tsv/.dat); pass format=...",
+        f"unknown spectrum format (no signature, extension {ext or 'none'!r} not one of "
+        f"{', '.join(known)}); pass format=...",
     )
 
 

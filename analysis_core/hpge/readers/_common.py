@@ -128,7 +128,7 @@ def build_spectrum(
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise SpectrumFormatError(
-            path, f"{prefix}channel {i} holds {arr[i]!r}; counts must be finite and >= 0"
+            path, f"{prefix}channel {i} holds {float(arr[i])!r}; counts must be finite and >= 0"
         )
     info: dict[str, Any] = dict(extra or {})
     warnings: list[str] = list(info.pop("warnings", []))
