@@ -259,6 +259,8 @@ class AttenuationModel:
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> AttenuationModel:
         """Rebuild a model from ``to_dict`` output."""
+        if not isinstance(d, dict):
+            raise CalibrationError(f"not a {FORMAT} (a JSON object is expected)")
         if d.get("format") != FORMAT or d.get("kind") not in KINDS:
             raise CalibrationError(f"not a {FORMAT} model (format={d.get('format')!r})")
         return cls(

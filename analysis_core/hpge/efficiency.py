@@ -235,6 +235,8 @@ class EfficiencyCurve:
         CalibrationError
             When ``d`` is not an efficiency curve of a known version.
         """
+        if not isinstance(d, dict):
+            raise CalibrationError(f"not a {FORMAT} (a JSON object is expected)")
         if d.get("format") != FORMAT:
             raise CalibrationError(f"not a {FORMAT} (format={d.get('format')!r})")
         if int(d.get("format_version", 0)) > FORMAT_VERSION:
