@@ -23,7 +23,7 @@ INL's SpecFileLib ``SFChnFile.h`` and cross-checked against SpecUtils' ``SpecFil
       int16   -101 (linear calibration) or -102 (quadratic)
       int16   reserved
       float32 energy c0, c1, c2 (c2 only with -102), keV
-      float32 FWHM s0, s1, s2 (s2 only with -102), channels
+      float32 FWHM s0, s1, s2 (s2 only with -102) -> shape_cal, as stored
       228 bytes reserved
       uint8 + char[63]  detector description
       uint8 + char[63]  sample description

@@ -322,13 +322,15 @@ def _roles_by_position(
 def _check_channels(channels: np.ndarray, lines: list[int], path: str | os.PathLike[str]) -> int:
     if channels[0] != np.round(channels[0]) or channels[0] < 0:
         raise SpectrumFormatError(
-            path, f"line {lines[0]}: channel {channels[0]!r} is not a non-negative integer"
+            path, f"line {lines[0]}: channel {float(channels[0])!r} is not a non-negative integer"
         )
     bad = np.flatnonzero(np.diff(channels) != 1.0)
     if bad.size:
         i = int(bad[0]) + 1
         raise SpectrumFormatError(
-            path, f"line {lines[i]}: channel {channels[i]!r} does not follow {channels[i - 1]!r}"
+            path,
+            f"line {lines[i]}: channel {float(channels[i])!r} does not follow "
+            f"{float(channels[i - 1])!r}",
         )
     return int(channels[0])
 

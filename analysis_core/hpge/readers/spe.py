@@ -17,11 +17,14 @@ Layout (ORTEC "File Structures" manual, as written by Maestro 7)::
     $MCA_CAL:      n, then c0 .. c(n-1) [unit]  (preferred over $ENER_FIT)
     $SHAPE_CAL:    n, then s0 .. s(n-1)                       -> shape_cal (verbatim)
 
-Minimal files with only ``$SPEC_ID``/``$DATE_MEA``/``$MEAS_TIM``/``$DATA`` are valid and give an
-uncalibrated spectrum. When ``$DATA`` starts at channel ``first > 0`` the counts hold channels
-``first .. last`` and the calibrations are re-expressed for ``counts[i]`` = channel
-``first + i`` (``extra["first_channel"]``). Sections the reader does not interpret are kept
-verbatim in ``extra["sections"]``. Dates in ISO form (``2018-09-13 08:39:08``) are also taken.
+``$SHAPE_CAL`` is passed on exactly as written; Maestro files seen so far hold values that are
+not a plausible FWHM(channel) polynomial (e.g. ``0.085 -2.01 4.51``), so fit the FWHM from the
+peaks rather than trusting it. Minimal files with only ``$SPEC_ID``/``$DATE_MEA``/``$MEAS_TIM``/
+``$DATA`` are valid and give an uncalibrated spectrum. When ``$DATA`` starts at channel
+``first > 0`` the counts hold channels ``first .. last`` and the calibrations are re-expressed
+for ``counts[i]`` = channel ``first + i`` (``extra["first_channel"]``). Sections the reader
+does not interpret are kept verbatim in ``extra["sections"]``. Dates in ISO form
+(``2018-09-13 08:39:08``) are also taken.
 """
 
 from __future__ import annotations
