@@ -236,6 +236,7 @@ class _Reader2006(_Common):
             kind = c.get("Type", "").lower()
             eq = c.find(self.q("Equation"))
             if eq is None:
+                warnings.append(f"{c.get('Type', '?')} calibration without <Equation> ignored")
                 continue
             model = eq.get("Model", "Polynomial")
             coeffs = self.numbers(self.text(eq, "Coefficients"), "Coefficients", where)
