@@ -33,6 +33,7 @@ __all__ = [
     "efficiency_points",
     "exclude_points",
     "make_efficiency_point",
+    "peak_area",
     "source_label",
 ]
 
@@ -260,9 +261,16 @@ def make_efficiency_point(
     )
 
 
-def _peak_area(peak: Any, area: str) -> tuple[float, float]:
-    if area == "roi" and getattr(peak, "roi", None) is not None:
-        return float(peak.roi.area), float(peak.roi.area_err)
+def peak_area(peak: Any, area: str = "fit") -> tuple[float, float]:
+    """Return the net area and its error of an ``IdentifiedPeak``: fit, or ROI sum (``"roi"``).
+
+    A peak without an ROI area gives NaN for ``"roi"`` (the point is then excluded).
+    """
+    if area == "roi":
+        roi = getattr(peak, "roi", None)
+        if roi is None:
+            return float("nan"), float("nan")
+        return float(roi.net), float(roi.net_err)
     return float(peak.fit.area), float(peak.fit.area_err)
 
 
@@ -314,7 +322,7 @@ def efficiency_points(
         reason = str(getattr(peak, "excluded_reason", "") or "")
         if not reason and not fit.valid:
             reason = f"peak fit not valid: {fit.message}" if fit.message else "peak fit not valid"
-        counts, counts_err = _peak_area(peak, area)
+        counts, counts_err = peak_area(peak, area)
         points.append(
             make_efficiency_point(
                 line,

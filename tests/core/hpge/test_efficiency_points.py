@@ -35,7 +35,7 @@ def fake_peak(line, area, area_err=None, *, valid=True, reason="", message=""):
         valid=valid,
         message=message,
     )
-    roi = SimpleNamespace(area=0.98 * area, area_err=1.1 * fit.area_err)
+    roi = SimpleNamespace(net=0.98 * area, net_err=1.1 * fit.area_err)
     return SimpleNamespace(line=line, fit=fit, roi=roi, excluded_reason=reason)
 
 
