@@ -6,11 +6,12 @@ What to use when
   1 or 2 through (fitted centroid, table energy) pairs; returns an ``EnergyCalFit`` holding the
   new ``EnergyCalibration(source="fit")``, its covariance and the residuals. Use it because the
   calibrations stored in spectrum headers are often 0.1-1.5 keV off.
-- ``fit_fwhm_model(energies_kev, fwhm_kev, fwhm_err_kev)``: ``FWHM(E) = sqrt(a + b E + c E^2)``
-  with ``a, b, c >= 0`` (electronic noise, charge-carrier statistics, charge collection),
-  weighted, with errors; returns a ``FwhmModel`` to evaluate, plot and save.
+- ``fit_calibration_correction(channels, energies_kev, base)``: ``E = a + (1 + b) E_base(ch)``
+  for few or closely spaced lines: keeps the stored shape and corrects offset (and gain).
+- ``fit_fwhm_model`` / ``FwhmModel`` (``FWHM(E) = sqrt(a + b E + c E^2)``) live in
+  ``analysis_core.hpge.energycal_fwhm`` and are re-exported here.
 
-Both fits are linear least squares. Their covariances are scaled by ``chi2/ndf`` when that
+The fits are linear least squares. Their covariances are scaled by ``chi2/ndf`` when that
 exceeds 1 (the scatter then says more about the errors than the inputs do); ``cov_scaled``
 records it.
 """
@@ -18,18 +19,24 @@ records it.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import scipy.optimize
 from numpy.typing import ArrayLike, NDArray
 
 from analysis_core.errors import CalibrationError
+from analysis_core.hpge.energycal_fwhm import FwhmModel, fit_fwhm_model
 from analysis_core.hpge.spectrum import EnergyCalibration
 
-__all__ = ["EnergyCalFit", "FwhmModel", "fit_energy_calibration", "fit_fwhm_model"]
+__all__ = [
+    "EnergyCalFit",
+    "FwhmModel",
+    "fit_calibration_correction",
+    "fit_energy_calibration",
+    "fit_fwhm_model",
+]
 
 
 def _clean(v: Any) -> Any:
@@ -101,6 +108,85 @@ class EnergyCalFit:
         return out
 
 
+def _points(
+    channels: ArrayLike,
+    energies_kev: ArrayLike,
+    channel_err: ArrayLike | None,
+    energy_err_kev: ArrayLike | None,
+    n_min: int,
+) -> tuple[NDArray[np.float64], ...]:
+    ch = np.asarray(channels, dtype=float).ravel()
+    e = np.asarray(energies_kev, dtype=float).ravel()
+    if ch.shape != e.shape:
+        raise CalibrationError(f"{ch.size} channels but {e.size} energies")
+    if ch.size < n_min:
+        raise CalibrationError(f"{ch.size} calibration point(s): need at least {n_min}")
+    if not (np.all(np.isfinite(ch)) and np.all(np.isfinite(e))):
+        raise CalibrationError("calibration points must be finite")
+    sch = np.zeros_like(ch) if channel_err is None else np.asarray(channel_err, dtype=float)
+    se = np.zeros_like(e) if energy_err_kev is None else np.asarray(energy_err_kev, dtype=float)
+    sch = np.nan_to_num(np.broadcast_to(sch, ch.shape), nan=0.0)
+    se = np.nan_to_num(np.broadcast_to(se, e.shape), nan=0.0)
+    return ch, e, sch, se
+
+
+def _solve(
+    ch: NDArray[np.float64],
+    e: NDArray[np.float64],
+    sch: NDArray[np.float64],
+    se: NDArray[np.float64],
+    design_of: Callable[[NDArray[np.float64]], NDArray[np.float64]],
+    to_coefficients: Callable[[NDArray[np.float64]], tuple[NDArray, NDArray]],
+    n_channels: int | None,
+    offset: NDArray[np.float64] | None = None,
+) -> EnergyCalFit:
+    """Weighted linear least squares ``e - offset ~ design @ p``; ``to_coefficients(p) -> (c, J)``.
+
+    ``J = dc/dp`` maps the parameter covariance to the polynomial coefficients. The point
+    errors use the gain of the previous iteration (two passes).
+    """
+    design = design_of(ch)
+    target = e if offset is None else e - offset
+    gain = np.full(ch.shape, np.polyfit(ch, e, 1)[0] if np.ptp(ch) > 0 else 1.0)
+    unit = not np.any(np.hypot(sch, se) > 0)
+    for _ in range(2):
+        err = np.hypot(gain * sch, se)
+        # No errors given: unit weights, and the scatter sets the covariance.
+        err = np.ones_like(e) if unit else np.maximum(err, float(err[err > 0].min()))
+        w = 1.0 / err
+        par, *_ = np.linalg.lstsq(design * w[:, None], target * w, rcond=None)
+        coef, jac = to_coefficients(par)
+        gain = np.polynomial.polynomial.polyval(ch, np.polynomial.polynomial.polyder(coef))
+    cov_p = np.linalg.pinv((design * w[:, None] ** 2).T @ design)
+    resid = np.polynomial.polynomial.polyval(ch, coef) - e
+    chi2 = float(np.sum((resid / err) ** 2))
+    ndf = ch.size - design.shape[1]
+    scaled = ndf > 0 and (unit or chi2 / ndf > 1.0)
+    if scaled:
+        cov_p = cov_p * (chi2 / ndf)
+    cov = jac @ cov_p @ jac.T
+    cal = EnergyCalibration(tuple(float(c) for c in coef), source="fit")
+    message = "" if ndf > 0 else "exactly determined: no residual checks the calibration"
+    valid = True
+    top = float(max(ch.max(), (n_channels or 0) - 1))
+    if np.any(cal.gain_kev_per_channel(np.linspace(0.0, top, 257)) <= 0):
+        valid = False
+        message = "fitted calibration is not monotonic over the spectrum (gain <= 0)"
+    return EnergyCalFit(
+        calibration=cal,
+        covariance=tuple(tuple(float(x) for x in row) for row in cov),
+        channels=tuple(float(x) for x in ch),
+        energies_kev=tuple(float(x) for x in e),
+        errors_kev=tuple(float(x) for x in err),
+        residuals_kev=tuple(float(x) for x in resid),
+        chi2=chi2,
+        ndf=ndf,
+        cov_scaled=bool(scaled),
+        valid=valid,
+        message=message,
+    )
+
+
 def fit_energy_calibration(
     channels: ArrayLike,
     energies_kev: ArrayLike,
@@ -121,7 +207,7 @@ def fit_energy_calibration(
     channel_err : array_like, optional
         Centroid errors in channels (converted to keV with the fitted gain).
     energy_err_kev : array_like, optional
-        Table-energy errors (NaN counts as 0).
+        Table-energy errors (NaN counts as 0), plus any systematic allowance.
     order : int
         1 or 2. Lowered to 1 when fewer than 4 points are given (so that at least one degree
         of freedom checks the result).
@@ -135,222 +221,74 @@ def fit_energy_calibration(
     Raises
     ------
     CalibrationError
-        Fewer than 2 points, mismatched lengths, non-finite input or a bad order.
+        Fewer than 2 points, mismatched lengths, non-finite input, a bad order, or all points
+        at one channel.
     """
-    ch = np.asarray(channels, dtype=float).ravel()
-    e = np.asarray(energies_kev, dtype=float).ravel()
-    if ch.shape != e.shape:
-        raise CalibrationError(f"{ch.size} channels but {e.size} energies")
-    if ch.size < 2:
-        raise CalibrationError(f"{ch.size} calibration point(s): need at least 2")
     if order not in (1, 2):
         raise CalibrationError(f"order must be 1 or 2, got {order}")
-    if not (np.all(np.isfinite(ch)) and np.all(np.isfinite(e))):
-        raise CalibrationError("calibration points must be finite")
+    ch, e, sch, se = _points(channels, energies_kev, channel_err, energy_err_kev, 2)
     if np.ptp(ch) <= 0:
         raise CalibrationError("calibration points all at the same channel")
     order = order if ch.size >= 4 else 1
-    sch = np.zeros_like(ch) if channel_err is None else np.asarray(channel_err, dtype=float)
-    se = np.zeros_like(e) if energy_err_kev is None else np.asarray(energy_err_kev, dtype=float)
-    sch = np.nan_to_num(np.broadcast_to(sch, ch.shape), nan=0.0)
-    se = np.nan_to_num(np.broadcast_to(se, e.shape), nan=0.0)
-
     scale = float(np.max(np.abs(ch)))
-    design = (ch / scale)[:, None] ** np.arange(order + 1)
-    gain = np.polyfit(ch, e, 1)[0]
-    for _ in range(2):
-        err = np.sqrt((gain * sch) ** 2 + se**2)
-        if not np.any(err > 0):
-            # No errors given: unit weights, and the scatter sets the covariance.
-            err = np.ones_like(e)
-        else:
-            err = np.maximum(err, float(err[err > 0].min()))
-        w = 1.0 / err
-        coef_s, *_ = np.linalg.lstsq(design * w[:, None], e * w, rcond=None)
-        coef = coef_s / scale ** np.arange(order + 1)
-        gain_pts = np.polynomial.polynomial.polyval(ch, np.polynomial.polynomial.polyder(coef))
-        gain = gain_pts
-    cov_s = np.linalg.inv((design * w[:, None] ** 2).T @ design)
-    resid = np.polynomial.polynomial.polyval(ch, coef) - e
-    chi2 = float(np.sum((resid / err) ** 2))
-    ndf = ch.size - (order + 1)
-    unit = not np.any(np.sqrt((gain * sch) ** 2 + se**2) > 0)
-    scaled = ndf > 0 and (unit or chi2 / ndf > 1.0)
-    if scaled:
-        cov_s = cov_s * (chi2 / ndf)
-    inv_scale = 1.0 / scale ** np.arange(order + 1)
-    cov = cov_s * np.outer(inv_scale, inv_scale)
-    cal = EnergyCalibration(tuple(float(c) for c in coef), source="fit")
-    message = "" if ndf > 0 else "exactly determined: no residual checks the calibration"
-    valid = True
-    top = float(max(ch.max(), (n_channels or 0) - 1))
-    grid = np.linspace(0.0, top, 257)
-    if np.any(cal.gain_kev_per_channel(grid) <= 0):
-        valid = False
-        message = "fitted calibration is not monotonic over the spectrum (gain <= 0)"
-    return EnergyCalFit(
-        calibration=cal,
-        covariance=tuple(tuple(float(x) for x in row) for row in cov),
-        channels=tuple(float(x) for x in ch),
-        energies_kev=tuple(float(x) for x in e),
-        errors_kev=tuple(float(x) for x in err),
-        residuals_kev=tuple(float(x) for x in resid),
-        chi2=chi2,
-        ndf=ndf,
-        cov_scaled=bool(scaled),
-        valid=valid,
-        message=message,
-    )
+    powers = np.arange(order + 1)
+    inv = 1.0 / scale**powers
+    return _solve(
+        ch, e, sch, se,
+        lambda x: (x / scale)[:, None] ** powers,
+        lambda p: (p * inv, np.diag(inv)),
+        n_channels,
+    )  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
-class FwhmModel:
-    """Resolution model ``FWHM(E) = sqrt(a + b E + c E^2)`` (keV).
+def fit_calibration_correction(
+    channels: ArrayLike,
+    energies_kev: ArrayLike,
+    base: EnergyCalibration,
+    *,
+    channel_err: ArrayLike | None = None,
+    energy_err_kev: ArrayLike | None = None,
+    order: int = 1,
+    n_channels: int | None = None,
+) -> EnergyCalFit:
+    """Correct ``base`` as ``E(ch) = a + (1 + b) E_base(ch)`` (``order=1``) or ``a + E_base``.
 
-    Attributes
-    ----------
-    coefficients : (float, float, float)
-        ``a`` [keV^2], ``b`` [keV], ``c`` [1], each >= 0.
-    covariance : tuple of tuple of float
-        3x3 covariance (rows and columns of a coefficient held at its bound 0 are 0).
-    chi2 : float
-        Weighted sum of squared residuals in ``FWHM^2``.
-    ndf : int
-        Points minus free coefficients.
-    cov_scaled : bool
-        True when the covariance was scaled by ``chi2/ndf > 1``.
-    energy_range_kev : (float, float)
-        Range of the fitted points (extrapolation outside it is less reliable).
-    valid : bool
-        False when the model is unusable; ``message`` says why.
-    message : str
-        Reason or note.
-    """
-
-    coefficients: tuple[float, float, float]
-    covariance: tuple[tuple[float, ...], ...]
-    chi2: float
-    ndf: int
-    cov_scaled: bool
-    energy_range_kev: tuple[float, float]
-    valid: bool = True
-    message: str = ""
-
-    def fwhm_kev(self, energy_kev: ArrayLike) -> NDArray[np.float64]:
-        """Return the FWHM in keV at ``energy_kev``."""
-        e = np.asarray(energy_kev, dtype=float)
-        a, b, c = self.coefficients
-        return np.sqrt(np.maximum(a + b * e + c * e * e, 0.0))
-
-    def fwhm_err_kev(self, energy_kev: ArrayLike) -> NDArray[np.float64]:
-        """Return the standard uncertainty of ``fwhm_kev(energy_kev)``."""
-        e = np.asarray(energy_kev, dtype=float)
-        jac = np.stack([np.ones_like(e), e, e * e], axis=-1)
-        cov = np.array(self.covariance, dtype=float)
-        var_f2 = np.maximum(np.einsum("...i,ij,...j->...", jac, cov, jac), 0.0)
-        f = self.fwhm_kev(e)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            return np.where(f > 0, np.sqrt(var_f2) / (2.0 * f), np.nan)
-
-    def sigma_kev(self, energy_kev: ArrayLike) -> NDArray[np.float64]:
-        """Return the Gaussian sigma (FWHM / 2.3548) in keV."""
-        return self.fwhm_kev(energy_kev) / (2.0 * math.sqrt(2.0 * math.log(2.0)))
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-serialisable dictionary (NaN becomes None)."""
-        out = {n: _clean(getattr(self, n)) for n in self.__dataclass_fields__}
-        out["model"] = "sqrt(a + b*E + c*E^2)"
-        return out
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> FwhmModel:
-        """Rebuild a model from ``to_dict`` output."""
-
-        def num(x: Any) -> float:
-            return float("nan") if x is None else float(x)
-
-        a, b, c = (num(x) for x in d["coefficients"])
-        lo, hi = (num(x) for x in d["energy_range_kev"])
-        return cls(
-            coefficients=(a, b, c),
-            covariance=tuple(tuple(num(x) for x in row) for row in d["covariance"]),
-            chi2=num(d["chi2"]),
-            ndf=int(d["ndf"]),
-            cov_scaled=bool(d["cov_scaled"]),
-            energy_range_kev=(lo, hi),
-            valid=bool(d.get("valid", True)),
-            message=str(d.get("message", "")),
-        )
-
-
-def fit_fwhm_model(
-    energies_kev: ArrayLike, fwhm_kev: ArrayLike, fwhm_err_kev: ArrayLike | None = None
-) -> FwhmModel:
-    """Fit ``FWHM^2 = a + b E + c E^2`` with ``a, b, c >= 0`` by weighted least squares.
+    For few or closely spaced lines (a 57Co spectrum has two lines 14 keV apart) this keeps
+    the stored shape, non-linearity included, instead of replacing it by a line through two
+    points. The result is a polynomial of the base's order.
 
     Parameters
     ----------
-    energies_kev, fwhm_kev : array_like
-        Peak energies and measured widths.
-    fwhm_err_kev : array_like, optional
-        Width errors; the weights are ``1 / (2 FWHM err)^2`` in ``FWHM^2``. Without errors all
-        points weigh the same and the scatter sets the covariance.
-
-    Returns
-    -------
-    FwhmModel
-        With 1 point only ``a`` is fitted, with 2 points ``a`` and ``b``.
+    channels, energies_kev, channel_err, energy_err_kev, n_channels
+        As ``fit_energy_calibration``.
+    base : EnergyCalibration
+        The calibration to correct.
+    order : {0, 1}
+        Offset only, or offset and relative gain.
 
     Raises
     ------
     CalibrationError
-        No points, mismatched lengths, non-finite or non-positive widths or errors.
+        Fewer points than parameters, bad input, or a bad order.
     """
-    e = np.asarray(energies_kev, dtype=float).ravel()
-    f = np.asarray(fwhm_kev, dtype=float).ravel()
-    if e.shape != f.shape or e.size == 0:
-        raise CalibrationError(f"need matching, non-empty energies and widths ({e.size}, {f.size})")
-    if not (np.all(np.isfinite(e)) and np.all(np.isfinite(f)) and np.all(f > 0)):
-        raise CalibrationError("FWHM points must be finite with positive widths")
-    if fwhm_err_kev is None:
-        sf = np.ones_like(f)
-        weighted = False
-    else:
-        sf = np.broadcast_to(np.asarray(fwhm_err_kev, dtype=float), f.shape)
-        if not (np.all(np.isfinite(sf)) and np.all(sf > 0)):
-            raise CalibrationError("FWHM errors must be finite and positive")
-        weighted = True
-    n_terms = min(3, e.size)
-    scale = float(np.max(np.abs(e))) or 1.0
-    design = (e / scale)[:, None] ** np.arange(n_terms)
-    sy = 2.0 * f * sf if weighted else np.ones_like(f)
-    res = scipy.optimize.lsq_linear(design / sy[:, None], f**2 / sy, bounds=(0.0, np.inf))
-    coef_s = np.asarray(res.x, dtype=float)
-    free = coef_s > 1e-12 * max(float(np.max(coef_s)), 1e-300)
-    cov_s = np.zeros((n_terms, n_terms))
-    if free.any():
-        a = (design / sy[:, None])[:, free]
-        cov_s[np.ix_(free, free)] = np.linalg.pinv(a.T @ a)
-    resid = design @ coef_s - f**2
-    chi2 = float(np.sum((resid / sy) ** 2))
-    ndf = int(e.size - free.sum())
-    scaled = (ndf > 0 and chi2 / ndf > 1.0) or (not weighted and ndf > 0)
-    if scaled:
-        cov_s = cov_s * (chi2 / ndf)
-    coef = np.zeros(3)
-    cov = np.zeros((3, 3))
-    inv = 1.0 / scale ** np.arange(n_terms)
-    coef[:n_terms] = coef_s * inv
-    cov[:n_terms, :n_terms] = cov_s * np.outer(inv, inv)
-    valid = bool(free.any())
-    message = "" if valid else "all coefficients at zero: no usable width information"
-    return FwhmModel(
-        coefficients=(float(coef[0]), float(coef[1]), float(coef[2])),
-        covariance=tuple(tuple(float(x) for x in row) for row in cov),
-        chi2=chi2,
-        ndf=ndf,
-        cov_scaled=bool(scaled),
-        energy_range_kev=(float(e.min()), float(e.max())),
-        valid=valid,
-        message=message,
-    )
+    if order not in (0, 1):
+        raise CalibrationError(f"correction order must be 0 or 1, got {order}")
+    ch, e, sch, se = _points(channels, energies_kev, channel_err, energy_err_kev, order + 1)
+    if order == 1 and np.ptp(ch) <= 0:
+        raise CalibrationError("calibration points all at the same channel")
+    c0 = np.asarray(base.coefficients, dtype=float)
+    e0 = np.zeros_like(c0)
+    e0[0] = 1.0
+    # Solve for e - E_base(ch) = a [+ b E_base(ch)].
+    shift = np.asarray(base.energy(ch), dtype=float)
+
+    def design(x: NDArray[np.float64]) -> NDArray[np.float64]:
+        cols = [np.ones_like(x)] + ([np.asarray(base.energy(x), dtype=float)] if order else [])
+        return np.stack(cols, axis=1)
+
+    def coefficients(p: NDArray[np.float64]) -> tuple[NDArray, NDArray]:
+        b = p[1] if order else 0.0
+        jac = np.stack([e0, c0], axis=1) if order else e0[:, None]
+        return c0 * (1.0 + b) + p[0] * e0, jac
+
+    return _solve(ch, e, sch, se, design, coefficients, n_channels, offset=shift)

@@ -89,11 +89,39 @@ class _PoissonDeviance:
         self._nlogn = np.where(pos, n * np.log(np.where(pos, n, 1.0)), 0.0)
 
     def __call__(self, *p: float) -> float:
-        # Clipping mu at a tiny positive value keeps bins with n > 0 heavily penalised when a
-        # trial model goes negative (iminuit's own cost sets such bins to 0 instead, which can
-        # reward negative predictions).
-        mu = np.maximum(self.layout.per_channel(self.ch, p), 1e-12)
-        return float(2.0 * np.sum(mu - self.n + self._nlogn - self.n * np.log(mu)))
+        return poisson_deviance(self.n, self.layout.per_channel(self.ch, p), self._nlogn)
+
+
+#: Below this expectation (counts) the deviance is continued by a smooth quadratic.
+_MU_EPS = 0.01
+#: Extra curvature of that continuation: a channel with no counts may go at most
+#: ``1 / _NEG_CURVATURE`` counts below ``_MU_EPS``.
+_NEG_CURVATURE = 100.0
+
+
+def poisson_deviance(
+    n: NDArray[np.float64], mu: NDArray[np.float64], nlogn: NDArray[np.float64] | None = None
+) -> float:
+    """Return ``2 sum(mu - n + n ln(n / mu))``, continued smoothly to ``mu <= 0``.
+
+    Trial models of a minimiser can go negative (a falling background, a negative step). Below
+    ``mu = 0.01`` the per-channel term is replaced by its second-order Taylor expansion plus
+    ``100 (mu - 0.01)^2``: continuous with continuous slope, steeply rising for channels with
+    counts and bounded below for empty channels, so negative predictions are never rewarded
+    (iminuit's cost sets them to zero instead, which can reward them).
+    """
+    if nlogn is None:
+        pos = n > 0
+        nlogn = np.where(pos, n * np.log(np.where(pos, n, 1.0)), 0.0)
+    low = mu < _MU_EPS
+    mu_ok = np.where(low, _MU_EPS, mu)
+    term = mu_ok - n + nlogn - n * np.log(mu_ok)
+    if np.any(low):
+        d = np.where(low, mu - _MU_EPS, 0.0)
+        slope = 1.0 - n / _MU_EPS
+        curv = n / _MU_EPS**2
+        term = term + np.where(low, slope * d + (0.5 * curv + _NEG_CURVATURE) * d * d, 0.0)
+    return float(2.0 * np.sum(term))
 
 
 def _start_values(

@@ -37,7 +37,14 @@ from numpy.typing import ArrayLike, NDArray
 from analysis_core.errors import FitError
 from analysis_core.hpge.spectrum import Spectrum
 
-__all__ = ["PeakCandidate", "find_peaks", "fit_fwhm_trend", "search_filter"]
+__all__ = [
+    "FWHM_PER_SIGMA",
+    "PeakCandidate",
+    "find_peaks",
+    "fit_fwhm_trend",
+    "kernel",
+    "search_filter",
+]
 
 #: FWHM / sigma of a Gaussian.
 FWHM_PER_SIGMA = 2.0 * math.sqrt(2.0 * math.log(2.0))
@@ -72,7 +79,8 @@ class PeakCandidate:
     area: float
 
 
-def _kernel(sigma_ch: float) -> NDArray[np.float64]:
+def kernel(sigma_ch: float) -> NDArray[np.float64]:
+    """Return the zero-area second-derivative search kernel of width ``sigma_ch`` (channels)."""
     half = max(2, math.ceil(4.0 * sigma_ch))
     j = np.arange(-half, half + 1, dtype=float)
     u = (j / sigma_ch) ** 2
@@ -96,16 +104,19 @@ def search_filter(
     -------
     response, significance : ndarray
         ``y = k * n`` and ``y / sqrt(k^2 * n)`` (0 where the variance is 0). Channels closer
-        than the kernel half-width to either end are set to 0.
+        than the kernel half-width to either end of the data (the first and last channels
+        with counts: a discriminator cut-off is a cliff, not a peak) are set to 0.
     """
     n = np.asarray(counts, dtype=float)
-    k = _kernel(sigma_ch)
+    k = kernel(sigma_ch)
     # Direct (not FFT) convolution: exact zeros where there are no counts.
     y = np.convolve(n, k, mode="same")
     v = np.convolve(n, k * k, mode="same")
     half = k.size // 2
-    y[:half] = 0.0
-    y[max(half, n.size - half) :] = 0.0
+    nz = np.flatnonzero(n)
+    first, last = (int(nz[0]), int(nz[-1])) if nz.size else (0, n.size - 1)
+    y[: first + half] = 0.0
+    y[max(first + half, last + 1 - half) :] = 0.0
     sig = np.zeros_like(y)
     ok = v > 0
     sig[ok] = y[ok] / np.sqrt(v[ok])
