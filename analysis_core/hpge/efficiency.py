@@ -162,9 +162,14 @@ class EfficiencyCurve:
         return (min(used), max(used)) if used else (float("nan"), float("nan"))
 
     def in_range(self, energy_kev: ArrayLike) -> NDArray[np.bool_]:
-        """Return True where ``energy_kev`` lies inside the fitted range (no extrapolation)."""
+        """Return True where ``energy_kev`` lies inside the fitted range (no extrapolation).
+
+        A curve built from coefficients alone (no points) has no known range: all True.
+        """
         lo, hi = self.energy_range_kev
         e = np.asarray(energy_kev, dtype=float)
+        if not (math.isfinite(lo) and math.isfinite(hi)):
+            return np.ones(e.shape, dtype=bool)
         return (e >= lo) & (e <= hi)
 
     def ln_efficiency(self, energy_kev: ArrayLike) -> NDArray[np.float64] | float:

@@ -78,6 +78,7 @@ def test_noise_free_points_give_the_true_coefficients() -> None:
     assert curve.valid
     e = np.array([130.0, 500.0, 1300.0])
     assert np.allclose(curve.efficiency(e), np.exp(ln_eps_true(e)), rtol=1e-10)
+    assert curve.in_range([100.0, 500.0, 1500.0]).tolist() == [False, True, False]
     # One source: its common 1.5 % cannot be averaged away, so the band is at least that wide.
     assert np.all(curve.efficiency_rel_err(e) >= 0.015 - 1e-12)
 
