@@ -160,8 +160,12 @@ class PulseShape:
         return np.diff(self.cdf(edges)) / dt_ns
 
     def n_taps(self, dt_ns: float) -> int:
-        """Return the samples a pulse spans until < 2e-5 of its area is left (10.8 fall times)."""
-        return int(math.ceil(10.8 * self.fall_ns / dt_ns)) + 1
+        """Return the samples a pulse spans until < 2e-5 of its area is left.
+
+        The pulse is followed for at least 11.5 fall times after its start, leaving
+        ``fall / (fall - rise) exp(-11.5) < 2e-5`` of the area.
+        """
+        return int(math.ceil(11.5 * self.fall_ns / dt_ns)) + 1
 
 
 @dataclass(frozen=True, slots=True)
