@@ -92,10 +92,11 @@ def activity_lines_from_analysis(
         line = peak.line
         if line.nuclide != nuc.name:
             continue
-        counts, counts_err = peak_area(peak, area)
+        counts, counts_err, caveat = peak_area(peak, area)
         reason = str(getattr(peak, "excluded_reason", "") or "")
         if not reason and not peak.fit.valid:
             reason = f"peak fit not valid: {peak.fit.message}".rstrip(": ")
+        reason = reason or caveat
         if not reason and any(abs(line.energy_kev - e) <= tolerance_kev for e in excl_e):
             reason = "excluded by the user"
         if not reason and line.flags & excl_f:

@@ -261,17 +261,20 @@ def make_efficiency_point(
     )
 
 
-def peak_area(peak: Any, area: str = "fit") -> tuple[float, float]:
-    """Return the net area and its error of an ``IdentifiedPeak``: fit, or ROI sum (``"roi"``).
+def peak_area(peak: Any, area: str = "fit") -> tuple[float, float, str]:
+    """Return ``(net area, error, caveat)`` of an ``IdentifiedPeak``: fit or ROI sum (``"roi"``).
 
-    A peak without an ROI area gives NaN for ``"roi"`` (the point is then excluded).
+    The caveat is empty when the area belongs to this line alone. An ROI that spans a multiplet
+    or whose continuum channels touch other peaks (``RoiArea.note``), or a missing ROI, gives a
+    caveat: such an area must not be used for this line.
     """
     if area == "roi":
         roi = getattr(peak, "roi", None)
         if roi is None:
-            return float("nan"), float("nan")
-        return float(roi.net), float(roi.net_err)
-    return float(peak.fit.area), float(peak.fit.area_err)
+            return float("nan"), float("nan"), "no ROI area for this peak"
+        note = str(getattr(roi, "note", "") or "")
+        return float(roi.net), float(roi.net_err), f"ROI area not usable: {note}" if note else ""
+    return float(peak.fit.area), float(peak.fit.area_err), ""
 
 
 def efficiency_points(
@@ -319,10 +322,11 @@ def efficiency_points(
         if line.nuclide != certificate.nuclide:
             continue
         fit = peak.fit
+        counts, counts_err, caveat = peak_area(peak, area)
         reason = str(getattr(peak, "excluded_reason", "") or "")
         if not reason and not fit.valid:
             reason = f"peak fit not valid: {fit.message}" if fit.message else "peak fit not valid"
-        counts, counts_err = peak_area(peak, area)
+        reason = reason or caveat
         points.append(
             make_efficiency_point(
                 line,

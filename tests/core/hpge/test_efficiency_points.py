@@ -35,7 +35,7 @@ def fake_peak(line, area, area_err=None, *, valid=True, reason="", message=""):
         valid=valid,
         message=message,
     )
-    roi = SimpleNamespace(net=0.98 * area, net_err=1.1 * fit.area_err)
+    roi = SimpleNamespace(net=0.98 * area, net_err=1.1 * fit.area_err, note="")
     return SimpleNamespace(line=line, fit=fit, roi=roi, excluded_reason=reason)
 
 
@@ -83,6 +83,13 @@ def test_points_from_an_analysis() -> None:
     assert pts[0].measured_energy_kev == pytest.approx(121.8317)
     roi = efficiency_points(fake_analysis(peaks), CERT, area="roi")
     assert roi[2].efficiency == pytest.approx(0.98 * pts[2].efficiency, rel=1e-12)
+    assert not roi[2].excluded
+    peaks[2].roi.note = "ROI spans the multiplet 778.9 + 780.0 keV: net is the sum of 2 peaks"
+    peaks[3].roi = None
+    roi = efficiency_points(fake_analysis(peaks), CERT, area="roi")
+    assert roi[2].excluded
+    assert roi[2].excluded_reason.startswith("ROI area not usable: ROI spans the multiplet")
+    assert roi[5].excluded_reason == "no ROI area for this peak"
     longer = efficiency_points(fake_analysis(peaks), CERT, live_time_s=2 * 2289.0, real_time_s=4908)
     assert longer[2].efficiency < 0.51 * pts[2].efficiency
 

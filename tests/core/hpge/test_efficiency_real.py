@@ -99,3 +99,26 @@ def test_activity_recovered_from_its_own_curve(analysis) -> None:
     back = result.decayed_to(CERT.reference_date, CERT.half_life_s)
     assert abs(back.activity_bq - 37.0e3) < back.activity_err_bq
     assert {s["energy_kev"] for s in result.extra["skipped_lines"]} >= {121.7817, 1408.013}
+
+
+def test_roi_areas_agree_with_fitted_areas_on_clean_lines(analysis, points) -> None:
+    roi = {round(p.energy_kev, 1): p for p in efficiency_points(analysis, CERT, area="roi")}
+    clean = [e for e, p in roi.items() if not p.excluded and p.intensity > 0.04]
+    assert len(clean) >= 4  # 344.3, 778.9, 1112.1, 1408.0 at least
+    for e in clean:
+        # Same counts, two continuum estimates: agreement well inside the ~0.6 % counting error.
+        assert roi[e].efficiency / points[e].efficiency - 1 == pytest.approx(0, abs=0.01), e
+    # Multiplet ROIs are refused for single lines (1085.8 keV shares its ROI with 1089.7 keV).
+    assert roi[1085.8].excluded
+    assert roi[1085.8].excluded_reason.startswith("ROI area not usable")
+
+
+def test_attenuation_of_a_spectrum_against_itself_is_one(analysis) -> None:
+    from analysis_core.hpge.attenuation import attenuation_points
+
+    pts = attenuation_points(analysis, analysis, "Eu-152")
+    assert len(pts) >= 12
+    for p in pts:
+        assert p.mu == pytest.approx(1.0, rel=1e-12)
+        peak = next(q for q in analysis.peaks if q.line.energy_kev == p.energy_kev)
+        assert p.mu_err == pytest.approx(np.sqrt(2) * peak.fit.area_err / peak.fit.area, rel=1e-9)
