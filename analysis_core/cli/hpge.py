@@ -326,7 +326,7 @@ def _activity_from_lines(args: argparse.Namespace) -> ActivityResult:
         raise CalibrationError("--line needs --live-time (the paper's t)")
     if args.energy and len(args.energy) != len(args.line):
         raise CalibrationError(f"--energy has {len(args.energy)} values for {len(args.line)} lines")
-    energies = args.energy or [float(i + 1) for i in range(len(args.line))]
+    energies = args.energy or [float("nan")] * len(args.line)  # unknown: null in the JSON
     nuc = get_nuclide(args.nuclide, args.library)
     lines = [
         ActivityLineInput(e, n, n_err, eff, eff_err, y, y_err, args.live_time, mu, mu_err)

@@ -97,6 +97,15 @@ def test_activity_lines_correlation_options_and_decay(run) -> None:
     assert d["method"] == "decay-corrected"
 
 
+def test_activity_without_energies(run) -> None:
+    args = ["hpge", "activity", "--line", *TABLE1[0], "--live-time", "3600", "--json"]
+    code, out, _ = run(*args)
+    assert code == 0
+    d = json.loads(out)
+    assert d["lines"][0]["energy_kev"] is None  # not given: null, never a made-up number
+    assert d["combined"]["activity_bq"] == pytest.approx(d["lines"][0]["activity_bq"])
+
+
 def test_activity_text_report(run) -> None:
     code, out, _ = run(*table1_args())
     assert code == 0
@@ -116,6 +125,12 @@ def test_activity_text_report(run) -> None:
         ([*table1_args(), "--decay-during-counting"], "needs --real-time"),
         (["hpge", "activity", "--spectrum", "x.Spe"], "needs --efficiency"),
         (["hpge", "efficiency", "--json"], "at least one SPECTRUM"),
+        ([*table1_args(), "--energy", "520.4"], "--energy has 1 values for 3 lines"),
+        (["hpge", "attenuation", "--inside", "a.Spe"], "--inside given 1 times but --outside 0"),
+        (["hpge", "attenuation", "--inside", "a.Spe", "--outside", "b.Spe"], "needs --source"),
+        (["hpge", "activity", "--spectrum", "x.Spe", "--efficiency", "nope.json"],
+         "nope.json: not a readable efficiency curve"),
+        (["hpge", "nuclide", "Xx-1"], "unknown nuclide"),
         (["hpge", "efficiency", "a.Spe", "b.Spe", "--source", "Eu-152", "--activity-bq", "1",
           "--activity-bq", "2", "--activity-bq", "3", "--reference-date", "2020-01-01"],
          "--activity-bq given 3 times for 2 spectra"),
