@@ -40,6 +40,7 @@ _CYCLE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
 _WINDOW_RGB = (46, 160, 67)  # green shading of the integration windows
 _WINDOW_ALPHA = 28  # per window: nested windows add up, darkest near t0
 _MARKER_SYMBOLS = ("o", "t", "s", "d", "star")
+_MARKER_COLOURS = ("#ffd54f", "#ce93d8", "#80deea", "#a5d6a7", "#ffab91")
 _AXIS_COLOUR = "#303030"
 #: Label heights along the window-end lines (fraction of the view), staggered so that the
 #: labels of close windows (35 and 55 ns) and of t0 do not overlap in the full view.
@@ -146,7 +147,8 @@ class WaveformPlotWidget(QWidget):
         for line in (self._t0_line, self._delayed_line):
             line.setZValue(5)
             self.plot.addItem(line, ignoreBounds=True)
-        self._marker_items: list[pg.GraphicsObject] = []
+        self._marker_items: dict[str, pg.ScatterPlotItem] = {}
+        self._legend_entries: list[str] = []
 
         bar = QHBoxLayout()
         bar.setContentsMargins(4, 0, 4, 0)
@@ -308,11 +310,12 @@ class WaveformPlotWidget(QWidget):
         return TRACE_COLOURS.get(name, _CYCLE[index % len(_CYCLE)])
 
     def _redraw(self) -> None:
+        # Items are reused from event to event and the legend is rebuilt only when its entries
+        # change: rebuilding legend labels costs more than everything else when stepping.
         shown = self._raw if self._raw_view else self._traces
         for name in list(self._curves):
             if name not in shown:
                 self.plot.removeItem(self._curves.pop(name))
-        self.legend.clear()
         for i, (name, y) in enumerate(shown.items()):
             curve = self._curves.get(name)
             if curve is None:
@@ -321,18 +324,34 @@ class WaveformPlotWidget(QWidget):
                 curve.setZValue(2 if name == "sum" else 1)
                 self._curves[name] = curve
             curve.setData(self._time_ns, y)
-            self.legend.addItem(curve, name)
-        for line in self._baseline_lines.values():
-            self.plot.removeItem(line)
-        self._baseline_lines = {}
-        if self._raw_view:
-            for i, (name, level) in enumerate(self._baselines.items()):
+        self._draw_baselines()
+        self._draw_markers()
+        entries = [*shown, *(k for k, item in self._marker_items.items() if item.isVisible())]
+        if entries != self._legend_entries:
+            self.legend.clear()
+            for name in shown:
+                self.legend.addItem(self._curves[name], name)
+            for label in entries[len(shown) :]:
+                self.legend.addItem(self._marker_items[label], label)
+            self._legend_entries = entries
+        self._place_legend(shown)
+        self._set_y_label()
+        self._place_overlays()
+        self._apply_zoom()
+
+    def _draw_baselines(self) -> None:
+        levels = self._baselines if self._raw_view else {}
+        for name in list(self._baseline_lines):
+            if name not in levels:
+                self.plot.removeItem(self._baseline_lines.pop(name))
+        for i, (name, level) in enumerate(levels.items()):
+            line = self._baseline_lines.get(name)
+            if line is None:
                 line = pg.InfiniteLine(
-                    pos=level,
                     angle=0,
                     movable=False,
                     pen=pg.mkPen(self._colour(name, i), width=1, style=Qt.PenStyle.DashLine),
-                    label=f"baseline {name} {level:.1f}",
+                    label="",
                     labelOpts={
                         "position": 0.01,
                         "color": self._colour(name, i),
@@ -341,11 +360,8 @@ class WaveformPlotWidget(QWidget):
                 )
                 self.plot.addItem(line)
                 self._baseline_lines[name] = line
-        self._place_legend(shown)
-        self._draw_markers()
-        self._set_y_label()
-        self._place_overlays()
-        self._apply_zoom()
+            line.setValue(level)
+            line.label.setFormat(f"baseline {name} {level:.1f}")
 
     def _place_legend(self, shown: Mapping[str, np.ndarray]) -> None:
         # Keep the legend away from the pulses: they rise to the top in the processed view but
@@ -361,24 +377,26 @@ class WaveformPlotWidget(QWidget):
             self.legend.anchor(itemPos=(1, 0), parentPos=(1, 0), offset=(-10, 10))
 
     def _draw_markers(self) -> None:
-        for item in self._marker_items:
-            self.plot.removeItem(item)
-        self._marker_items = []
-        if self._raw_view:
-            return
-        for i, (label, (x, y)) in enumerate(self._markers.items()):
-            if not (math.isfinite(x) and math.isfinite(y)):
-                continue
-            symbol = _MARKER_SYMBOLS[i % len(_MARKER_SYMBOLS)]
-            dot = pg.ScatterPlotItem(
-                [x], [y], symbol=symbol, size=10, brush=pg.mkBrush("#ffd54f"), pen=pg.mkPen("k")
-            )
-            text = pg.TextItem(label, color="#404040", anchor=(0, 1))
-            text.setPos(x, y)
-            for item in (dot, text):
-                item.setZValue(6)
-                self.plot.addItem(item)
-                self._marker_items.append(item)
+        markers = {} if self._raw_view else self._markers
+        for label in list(self._marker_items):
+            if label not in markers:
+                self.plot.removeItem(self._marker_items.pop(label))
+        for i, (label, (x, y)) in enumerate(markers.items()):
+            dot = self._marker_items.get(label)
+            if dot is None:
+                # Labelled in the legend, not beside the point: text there collides with t0.
+                dot = pg.ScatterPlotItem(
+                    symbol=_MARKER_SYMBOLS[i % len(_MARKER_SYMBOLS)],
+                    size=11,
+                    brush=pg.mkBrush(_MARKER_COLOURS[i % len(_MARKER_COLOURS)]),
+                    pen=pg.mkPen("#202020"),
+                )
+                dot.setZValue(6)
+                self.plot.addItem(dot)
+                self._marker_items[label] = dot
+            finite = math.isfinite(x) and math.isfinite(y)
+            dot.setData([x] if finite else [], [y] if finite else [])
+            dot.setVisible(finite)
 
     def _place_overlays(self) -> None:
         have_t0 = math.isfinite(self._t0_ns) and self._time_ns.size > 0

@@ -45,7 +45,8 @@ def test_traces_drawn_with_given_data(plot):
     np.testing.assert_array_equal(x, T)
     np.testing.assert_allclose(y, top + bottom)
     assert plot._title.text() == "run.h5 · event 3"
-    assert [item.text for _, item in plot.legend.items] == ["top", "bottom", "sum"]
+    legend = [item.text for _, item in plot.legend.items]
+    assert legend == ["top", "bottom", "sum", "delayed pulse 9 ADC"]
 
 
 def test_windows_and_markers_follow_t0(plot):
@@ -55,7 +56,9 @@ def test_windows_and_markers_follow_t0(plot):
     assert plot._t0_line.value() == -12.0
     assert plot._delayed_line.value() == -12.0 + 152.0
     assert all(r.isVisible() for r in plot._window_regions)
-    assert len(plot._marker_items) == 2  # symbol and its label
+    assert list(plot._marker_items) == ["delayed pulse 9 ADC"]
+    assert plot._marker_items["delayed pulse 9 ADC"].data["x"][0] == -12.0 + 200.0
+    assert [item.text for _, item in plot.legend.items][-1] == "delayed pulse 9 ADC"
 
 
 def test_no_pulse_hides_overlays(plot):
@@ -81,7 +84,7 @@ def test_raw_view_toggle(qtbot, plot):
     assert plot.curve_names() == ["top", "bottom"]
     assert sorted(plot._baseline_lines) == ["bottom", "top"]
     assert plot._baseline_lines["top"].value() == 3500.0
-    assert plot._marker_items == []  # markers live on the processed traces
+    assert plot._marker_items == {}  # markers live on the processed traces
     with qtbot.assertNotEmitted(plot.raw_view_changed):
         plot.set_raw_view(True)
     plot.set_raw_view(False)
@@ -124,3 +127,19 @@ def test_clear(plot):
     plot.clear()
     assert plot.curve_names() == []
     assert not plot._t0_line.isVisible()
+
+
+def test_items_are_reused_when_stepping(plot):
+    _event(plot, t0=0.0)
+    curve, dot = plot._curves["sum"], plot._marker_items["delayed pulse 9 ADC"]
+    legend_rows = list(plot.legend.items)
+    _event(plot, t0=4.0)
+    assert plot._curves["sum"] is curve
+    assert plot._marker_items["delayed pulse 9 ADC"] is dot
+    assert list(plot.legend.items) == legend_rows  # legend not rebuilt for the same entries
+
+
+def test_non_finite_marker_is_hidden(plot):
+    plot.set_event(T, {"sum": np.zeros(T.size)}, t0_ns=0.0, markers={"m": (math.nan, 1.0)})
+    assert not plot._marker_items["m"].isVisible()
+    assert [item.text for _, item in plot.legend.items] == ["sum"]

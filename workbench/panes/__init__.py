@@ -1,0 +1,1 @@
+"""Panes: passive views docked in the main window. They show data and emit user intents."""
