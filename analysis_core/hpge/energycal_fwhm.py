@@ -158,6 +158,7 @@ def fit_fwhm_model(
     res = scipy.optimize.lsq_linear(design / sy[:, None], f**2 / sy, bounds=(0.0, np.inf))
     coef_s = np.asarray(res.x, dtype=float)
     free = coef_s > 1e-12 * max(float(np.max(coef_s)), 1e-300)
+    coef_s[~free] = 0.0  # at the bound
     cov_s = np.zeros((n_terms, n_terms))
     if free.any():
         a = (design / sy[:, None])[:, free]

@@ -67,6 +67,7 @@ __all__ = [
     "fit_peaks_kev",
     "fit_region",
     "region_curves",
+    "poisson_deviance",
 ]
 
 #: ``cost="auto"`` uses the Poisson likelihood when any channel has fewer counts than this.
@@ -94,8 +95,8 @@ class _PoissonDeviance:
 
 #: Below this expectation (counts) the deviance is continued by a smooth quadratic.
 _MU_EPS = 0.01
-#: Extra curvature of that continuation: a channel with no counts may go at most
-#: ``1 / _NEG_CURVATURE`` counts below ``_MU_EPS``.
+#: Extra curvature of that continuation: the cost of a channel with no counts is lowest at
+#: ``_MU_EPS - 1 / (2 _NEG_CURVATURE)`` = 0.005 counts, so negative expectations never pay.
 _NEG_CURVATURE = 100.0
 
 
@@ -256,13 +257,8 @@ def fit_region(
     model_name = f"gauss+{'' if step_mode == 'none' else 'step+'}{background} x{cents.size}"
 
     if cost_name == "poisson":
-        res = minimize(
-            _PoissonDeviance(n, ch, layout),
-            start,
-            limits=limits,
-            fixed=fixed,
-            model=model_name,
-            cost_name="poisson",
+        res = _minimize_restarting(
+            _PoissonDeviance(n, ch, layout), start, limits, fixed, model_name, "poisson"
         )
     else:
         res = _chi2_fit(n, ch, layout, start, limits, fixed, model_name)
@@ -286,12 +282,37 @@ def _chi2_fit(
         return layout.per_channel(x, p)
 
     neyman = LeastSquares(ch, n, np.sqrt(np.maximum(n, 1.0)), model, name=layout.names)
-    first = minimize(neyman, start, limits=limits, fixed=fixed, model=model_name)
+    first = _minimize_restarting(neyman, start, limits, fixed, model_name, "chi2")
     if not first.valid:
         return first
     var = np.maximum(layout.per_channel(ch, first.values), 1.0)
     pearson = LeastSquares(ch, n, np.sqrt(var), model, name=layout.names)
-    return minimize(pearson, first.params(), limits=limits, fixed=fixed, model=model_name)
+    return _minimize_restarting(pearson, first.params(), limits, fixed, model_name, "chi2")
+
+
+def _minimize_restarting(
+    cost: Any,
+    start: dict[str, float],
+    limits: dict[str, tuple[float | None, float | None]],
+    fixed: list[str],
+    model_name: str,
+    cost_name: str,
+) -> FitResult:
+    """``minimize``, restarted (up to twice) from where MIGRAD stopped when it did not converge.
+
+    MIGRAD occasionally stops with a too-large estimated distance to the minimum on
+    low-count data (about one region in a few hundred); a restart from that point converges.
+    """
+    res = minimize(cost, start, limits=limits, fixed=fixed, model=model_name, cost_name=cost_name)
+    for _ in range(2):
+        if res.valid or not res.message.startswith("no convergence"):
+            break
+        if not all(math.isfinite(v) for v in res.values):
+            break
+        res = minimize(
+            cost, res.params(), limits=limits, fixed=fixed, model=model_name, cost_name=cost_name
+        )
+    return res
 
 
 def _peak_from(
