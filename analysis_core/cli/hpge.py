@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import replace
 from typing import Any
 
 from analysis_core.cli.common import TerminalProgress, print_json
@@ -379,9 +380,8 @@ def _activity_from_spectrum(args: argparse.Namespace) -> ActivityResult:
         area=args.area,
         decay_during_counting=args.decay_during_counting is not False,
     )
-    result.extra["analysis"] = _analysis_summary(analysis)
-    result.extra["efficiency_curve"] = args.efficiency
-    return result
+    extra = {**result.extra, "analysis": _analysis_summary(analysis), "curve": args.efficiency}
+    return replace(result, extra=extra)
 
 
 def _run_activity(args: argparse.Namespace) -> int:
