@@ -30,7 +30,7 @@ def runs(tmp_path_factory):
     d = tmp_path_factory.mktemp("sim")
     out = {
         "kr": simulate_run("kr83m", 3000, 11, d / "kr.h5"),
-        "ar": simulate_run("ar39", 600, 12, d / "ar.h5", compression="blosc-lz4"),
+        "ar": simulate_run("ar39", 2000, 12, d / "ar.h5", compression="blosc-lz4"),
         "led": simulate_run("led", 3000, 13, d / "led.h5"),
         "kr_ac": simulate_run(
             "kr83m", 3000, 11, d / "kr_ac.h5", config=SimConfig().replace(ac_coupling_tau_us=100.0)
@@ -148,7 +148,8 @@ def test_saturation_range_and_polarity(runs):
     assert wf.max() <= 4095
     data_sat = np.any((wf == 0) | (wf == 4095), axis=(1, 2))
     np.testing.assert_array_equal(data_sat, t["saturated"])
-    assert 0 < t["saturated"].sum() < 0.2 * t["saturated"].size
+    # ~1 % of 39Ar events (the top of the spectrum) saturate: ~20 of 2000 expected
+    assert 5 <= t["saturated"].sum() <= 60
     assert t["energy_kev"][t["saturated"]].min() > np.median(t["energy_kev"])
     sig = _signal(wf, t)
     down, up = sig.max(axis=(1, 2)), -sig.min(axis=(1, 2))
@@ -228,5 +229,5 @@ def test_truth_attrs_are_written_once(runs):
         g = h["truth"]
         assert g.attrs["kind"] == "kr83m"
         assert g.attrs["n_events"] == 3000
-        assert g.attrs["trigger_efficiency_kr83m"] == pytest.approx(1.0)
+        assert g.attrs["trigger_efficiency_kr83m"] > 0.999  # rare top-PMT fluctuations fail
         assert "columns_json" in g.attrs
