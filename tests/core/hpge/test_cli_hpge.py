@@ -226,3 +226,31 @@ def test_real_spectrum_curve_then_activity(run, real_data: Path, tmp_path: Path)
     assert a["kr83m"] is None
     assert a["expected_daughters"] == []
     assert a["method"] == "decay-corrected"
+
+
+def test_two_sources_combine_in_one_curve(run, real_data: Path) -> None:
+    # IAC 57Co (K4-895, 1.135 uCi on 2013-07-15) and 152Eu (1.060 uCi on 2008-01-07) on the same
+    # detector, position 0 (README of the real data). The certificates are uncertain (the 152Eu
+    # date may be a typo; close-geometry summing is strong), so only the bookkeeping is checked.
+    d = real_data / "hpge"
+    code, out, err = run(
+        "hpge", "efficiency", str(d / "iac_2021-08-17_Co-57-0.Spe"),
+        str(d / "iac_2021-08-17_Eu-152-0.Spe"), "--source", "Co-57", "--source", "Eu-152",
+        "--activity-bq", "41995", "--activity-bq", "39220", "--activity-err-bq", "1260",
+        "--activity-err-bq", "1177", "--reference-date", "2013-07-15", "--reference-date",
+        "2008-01-07", "--label", "K4-895", "--label", "129753", "--order", "4", "--json",
+    )  # fmt: skip
+    assert code == 0, err
+    res = json.loads(out)
+    assert [s["certificate"]["nuclide"] for s in res["spectra"]] == ["Co-57", "Eu-152"]
+    by_label = {}
+    for p in res["points"]:
+        by_label.setdefault(p["source_label"], []).append(p)
+    assert set(by_label) == {"K4-895", "129753"}
+    assert any(abs(p["energy_kev"] - 122.06) < 0.01 for p in by_label["K4-895"])
+    # One correlated term per source: the certificate's 3 % (plus a small half-life part).
+    for label, pts in by_label.items():
+        corr = {round(p["correlated_rel_err"], 12) for p in pts}
+        assert len(corr) == 1, label
+        assert 0.03 <= corr.pop() < 0.031
+    assert res["ndf"] == sum(not p["excluded"] for p in res["points"]) - 5
