@@ -7,11 +7,12 @@ block of planned events (no file I/O); use it directly to get waveforms and trut
 
 Trigger and time axis: a deposit that does not fire the two-PMT trigger
 (``DetectorConfig.trigger_pe_per_pmt`` PE in each PMT within ``trigger_window_ns``) is re-drawn
-from the same source, so every planned event triggers. The trigger crossing falls at a uniformly
-random phase inside the trigger sample (the digitizer clock is asynchronous), so the deposit
-sits at ``t0_ns = phase - t_crossing`` relative to the start of sample ``trigger_index``: a few ns
-before it. LED flashes arrive ``led_delay_ns`` after the (external) trigger, also at a random
-phase.
+from the same source, so every planned event triggers. The trigger fires ``trigger_latency_ns``
+after the later PMT's k-th PE (``t_crossing`` after the deposit) at a uniformly random phase
+inside the trigger sample (the digitizer clock is asynchronous), so the deposit sits at
+``t0_ns = phase - t_crossing`` relative to the start of sample ``trigger_index``: a few ns before
+it (-7.5 to 0 ns for 83mKr). LED flashes arrive ``led_delay_ns`` after the (external) trigger,
+also at a random phase.
 """
 
 from __future__ import annotations

@@ -3,8 +3,9 @@
 What to use when
 ----------------
 These are the inner loops behind ``analysis_core.sim.digitize``; call them through that module.
-They take plain arrays, never draw random numbers (so results do not depend on threading) and
-are compiled once and cached on disk (``cache=True``).
+They take plain arrays, never draw random numbers (so results do not depend on threading), release
+the GIL (a GUI thread stays responsive while a worker simulates) and are compiled once and cached
+on disk (``cache=True``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 __all__ = ["digitize_kernel", "render_kernel", "trigger_kernel"]
 
 
-@nb.njit(cache=True)
+@nb.njit(cache=True, nogil=True)
 def trigger_kernel(offsets, ch, t_ns, k, window_ns, passed, t_trig):  # pragma: no cover (jit)
     """Two-PMT coincidence trigger per event.
 
@@ -58,7 +59,7 @@ def trigger_kernel(offsets, ch, t_ns, k, window_ns, passed, t_trig):  # pragma: 
             t_trig[e] = max(buf[0, k - 1], buf[1, k - 1])
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def render_kernel(offsets, ch, t_ns, q, rise_ns, fall_ns, dt_ns, n_taps, out):  # pragma: no cover
     """Add unit-area pulses of charge ``q`` at times ``t_ns`` to ``out[event, channel, sample]``.
 
@@ -98,7 +99,7 @@ def render_kernel(offsets, ch, t_ns, q, rise_ns, fall_ns, dt_ns, n_taps, out):  
                     out[e, c, s] += amp * (g_lo - g_hi) * norm
 
 
-@nb.njit(cache=True, parallel=True)
+@nb.njit(cache=True, parallel=True, nogil=True)
 def digitize_kernel(
     analog,
     noise,
