@@ -90,6 +90,9 @@ def test_truth_is_self_consistent(runs):
     # light yield: mean n_pe / E = 4.3; rel. error of the mean ~ 9 %/sqrt(3000) = 0.17 %
     ly = kr["n_pe"].mean() / kr["energy_kev"].mean()
     assert abs(ly / 4.3 - 1) < 4 * kr["n_pe"].std() / kr["n_pe"].mean() / math.sqrt(3000)
+    # 9.4 keV step delays in the file: exponential MLE, error tau / sqrt(n)
+    tau = kr["delay_ns"].mean()
+    assert abs(tau * math.log(2) - 155.1) < 4 * 155.1 / math.sqrt(kr["delay_ns"].size)
     # t0: the deposit is a few ns before the start of the trigger sample
     assert np.all((kr["t0_ns"] > -15.0) & (kr["t0_ns"] < 4.0))
     assert np.median(kr["t0_ns"]) < 0.0
@@ -231,3 +234,15 @@ def test_truth_attrs_are_written_once(runs):
         assert g.attrs["n_events"] == 3000
         assert g.attrs["trigger_efficiency_kr83m"] > 0.999  # rare top-PMT fluctuations fail
         assert "columns_json" in g.attrs
+
+
+def test_correlated_noise_keeps_the_rms(tmp_path):
+    cfg = SimConfig().replace(noise_correlation=0.6, dark_rate_hz=0.0)
+    wf, t, attrs, _ = _load(simulate_run("led", 300, 3, tmp_path / "n.h5", config=cfg))
+    pre = wf[:, :, :350] - wf[:, :, :350].mean(axis=2, keepdims=True)
+    var = (pre**2).mean()
+    lag1 = (pre[:, :, 1:] * pre[:, :, :-1]).mean() / var
+    # AR(1) noise of 1.8 ADC plus white quantisation noise (1/12 ADC^2)
+    expected = 0.6 * 1.8**2 / (1.8**2 + 1 / 12)
+    assert lag1 == pytest.approx(expected, abs=0.02)
+    assert math.sqrt(var) == pytest.approx(math.sqrt(1.8**2 + 1 / 12), rel=0.03)
