@@ -37,7 +37,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -92,6 +92,20 @@ class IdentifiedPeak:
         """True when ``excluded_reason`` is set."""
         return bool(self.excluded_reason)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable dictionary (NaN becomes None)."""
+        ln = self.line
+        return {
+            "nuclide": ln.nuclide,
+            "energy_kev": ln.energy_kev,
+            "intensity": ln.intensity,
+            "intensity_err": _finite(ln.intensity_err),
+            "flags": sorted(ln.flags),
+            "fit": self.fit.to_dict(),
+            "roi": None if self.roi is None else self.roi.to_dict(),
+            "excluded_reason": self.excluded_reason,
+        }
+
 
 @dataclass(frozen=True)
 class SpectrumAnalysis:
@@ -102,8 +116,9 @@ class SpectrumAnalysis:
     spectrum : Spectrum
         Copy of the input with the re-fitted calibration.
     energy_cal : EnergyCalibration
-        The re-fitted calibration (``source="fit"``), or the stored one when re-calibration was
-        off or impossible (see ``notes``).
+        The re-fitted calibration (``source="fit"``); the stored one when re-calibration was
+        off; the stored one with the coarse offset/gain correction (``source="coarse"``) when
+        the re-fit was impossible (see ``notes``).
     energy_cal_residuals_kev : tuple of float
         Per entry of ``peaks``: fitted energy minus table energy (NaN for excluded lines).
     fwhm_model : FwhmModel or None
@@ -132,6 +147,39 @@ class SpectrumAnalysis:
     regions: tuple[RegionFit, ...] = ()
     candidates: tuple[PeakCandidate, ...] = ()
     notes: tuple[str, ...] = ()
+
+    def region_of(self, fit: PeakFit) -> RegionFit | None:
+        """Return the fitted region that produced ``fit`` (to draw its model), or None."""
+        for r in self.regions:
+            if r.region_ch == fit.region_ch and any(
+                p.centroid_ch == fit.centroid_ch for p in r.peaks
+            ):
+                return r
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-serialisable summary (no counts; NaN becomes None)."""
+        return {
+            "spectrum": self.spectrum.path,
+            "live_time_s": _finite(self.spectrum.live_time_s),
+            "real_time_s": _finite(self.spectrum.real_time_s),
+            "energy_cal": {
+                "coefficients": list(self.energy_cal.coefficients),
+                "source": self.energy_cal.source,
+            },
+            "energy_cal_fit": None
+            if self.energy_cal_fit is None
+            else self.energy_cal_fit.to_dict(),
+            "energy_cal_residuals_kev": [_finite(r) for r in self.energy_cal_residuals_kev],
+            "fwhm_model": None if self.fwhm_model is None else self.fwhm_model.to_dict(),
+            "peaks": [p.to_dict() for p in self.peaks],
+            "unidentified": [f.to_dict() for f in self.unidentified],
+            "notes": list(self.notes),
+        }
+
+
+def _finite(x: float) -> float | None:
+    return float(x) if math.isfinite(x) else None
 
 
 def analyse_source_spectrum(

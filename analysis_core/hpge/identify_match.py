@@ -120,16 +120,18 @@ def coarse_calibration(
 ) -> tuple[EnergyCalibration, str]:
     """Correct ``cal0`` by ``dE = a + b E`` fitted to coarse line matches.
 
+    With one or two matches only the offset ``a`` is corrected (their median).
+
     Returns
     -------
     calibration, note
-        The corrected calibration (``source="coarse"``; ``cal0`` itself when fewer than two
-        lines match) and a sentence for the analysis notes.
+        The corrected calibration (``source="coarse"``; ``cal0`` itself when no line matches)
+        and a sentence for the analysis notes.
     """
     e_c = np.asarray(cal0.energy([c.channel for c in cands]), dtype=float)
     m = match_lines(e_c, lines, [tolerance_kev] * len(lines))
-    if len(m) < 2:
-        return cal0, f"only {len(m)} line(s) matched coarsely: stored calibration kept"
+    if not m:
+        return cal0, "no line matched coarsely: stored calibration kept"
     li = np.array(sorted(m))
     e_st = e_c[[m[i] for i in li]]
     d = np.array([lines[i].energy_kev for i in li]) - e_st

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -11,7 +12,7 @@ from scipy.special import ndtr
 from analysis_core.errors import CalibrationError
 from analysis_core.hpge.identify import analyse_source_spectrum, match_lines
 from analysis_core.hpge.nuclides import GammaLine, Nuclide, get_nuclide
-from analysis_core.hpge.peakfit import fit_region
+from analysis_core.hpge.peakfit import fit_region, region_curves
 from analysis_core.hpge.spectrum import EnergyCalibration, Spectrum
 from analysis_core.progress import Cancelled, EventCancelToken
 from tests.conftest import REAL_DATA
@@ -117,6 +118,35 @@ def test_synthetic_fwhm_model(synthetic_analysis):
         # Widths of 10^4-10^5-count peaks are measured to ~1 %: model within 3 % of truth.
         assert m.fwhm_kev(e) == pytest.approx(fwhm_true(e), rel=0.03)
     assert m.energy_range_kev[0] == pytest.approx(150.0, abs=0.2)
+
+
+def test_export_and_region_lookup(synthetic_analysis):
+    a, _ = synthetic_analysis
+    d = json.loads(json.dumps(a.to_dict()))
+    assert d["energy_cal"]["source"] == "fit"
+    assert [p["energy_kev"] for p in d["peaks"]] == [p.line.energy_kev for p in a.peaks]
+    assert d["peaks"][0]["fit"]["method"] == "fit"
+    assert d["fwhm_model"]["model"] == "sqrt(a + b*E + c*E^2)"
+    p = a.peaks[2]
+    region = a.region_of(p.fit)
+    assert region is not None
+    curves = region_curves(region)
+    # Curves are drawn in the re-fitted calibration.
+    assert curves.energy_kev == pytest.approx(a.energy_cal.energy(curves.channel))
+
+
+def test_single_line_with_a_header_offset_is_identified():
+    # One line only, header 1.5 keV off (more than the tight window): the coarse match alone
+    # corrects the offset, so the line is found, not flagged ambiguous.
+    one = Nuclide("Xx-1", 1e9, 1e6, (line(662.0, 0.4),), "test")
+    s, truth = synthetic(np.random.default_rng(5))
+    shifted = s.with_calibration(EnergyCalibration((1.7, 0.25, 1.5e-7), "$MCA_CAL"))
+    a = analyse_source_spectrum(shifted, [one])
+    (p,) = a.peaks
+    assert not p.excluded, p.excluded_reason
+    assert abs(p.fit.energy_kev - 662.0) < 0.05
+    assert abs(p.fit.area - truth[662.0]) < 3.5 * p.fit.area_err
+    assert any("offset of the stored calibration" in n for n in a.notes)
 
 
 def test_weak_line_fitted_where_predicted_and_reported():
