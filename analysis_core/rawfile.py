@@ -458,7 +458,8 @@ class RawWriter:
         )
         os.close(fd)
         self._tmp = Path(tmp)
-        self._h5 = h5py.File(self._tmp, "w")
+        self._tmp.unlink()  # let HDF5 create it with the usual permissions (mkstemp gives 0600)
+        self._h5 = h5py.File(self._tmp, "w-")
         self._n = 0
         self._closed = False
         try:
