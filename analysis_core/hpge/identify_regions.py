@@ -250,7 +250,7 @@ def fit_peak_list(
                     step=step if len(cents) == len(g) or step == "none" else "ratio",
                     width=rf.peaks[0].width,
                 )  # fmt: skip
-                if refit.valid:
+                if _accept_added(refit, len(g)):
                     if rf.peaks[0].message:
                         msg = rf.peaks[0].message
                         refit = replace(
@@ -276,6 +276,26 @@ def fit_peak_list(
         tuple(members),
         tuple(added),
     )
+
+
+def _accept_added(fit: RegionFit, n_old: int) -> bool:
+    """Return True when a refit with residual peaks is worth keeping.
+
+    It must be valid, and each added peak significant (area > 3 errors) and still
+    ``RESIDUAL_MIN_SEP_FWHM`` from every other peak: an added peak that slides onto a strong
+    one is fitting that peak's shape (its low-energy tail), not a line.
+    """
+    if not fit.valid:
+        return False
+    cents = np.array([p.centroid_ch for p in fit.peaks])
+    for k in range(n_old, len(fit.peaks)):
+        p = fit.peaks[k]
+        if not p.significance > 3.0:
+            return False
+        others = np.delete(cents, k)
+        if np.min(np.abs(others - p.centroid_ch)) < RESIDUAL_MIN_SEP_FWHM * p.fwhm_ch:
+            return False
+    return True
 
 
 def _failed(spectrum: Spectrum, message: str, region: tuple[int, int], cost: str) -> PeakFit:
