@@ -49,6 +49,12 @@ RESIDUAL_SIGNIFICANCE = 5.0
 #: Residual peaks closer than this many FWHM to a fitted peak are not added (a shape mismatch
 #: of a strong peak, e.g. its low-energy tail, leaves residuals within about one FWHM).
 RESIDUAL_MIN_SEP_FWHM = 1.0
+#: An added peak within this many FWHM below a peak more than 1 / TAIL_RATIO times stronger is
+#: taken for that peak's low-energy tail and not added.
+TAIL_REACH_FWHM = 2.5
+TAIL_RATIO = 0.05
+#: A refit with residual peaks must reach a reduced chi-square below this.
+RESIDUAL_MAX_CHI2_NDF = 3.0
 
 
 @dataclass(frozen=True)
@@ -149,10 +155,12 @@ def residual_peaks(
 ) -> list[float]:
     """Return centroids of significant unmodelled peaks in the residuals of ``fit``.
 
+    Most significant first.
+
     The residual ``n - model`` (the model extrapolated half a filter width beyond the region)
     goes through the search filter matched to the fitted width, with variance from the model;
     maxima above ``min_significance``, at least ``RESIDUAL_MIN_SEP_FWHM`` FWHM from every
-    fitted peak and half an FWHM inside the region, are returned.
+    fitted peak and half an FWHM inside the region are returned.
     """
     if not fit.valid:
         return []
@@ -163,13 +171,12 @@ def residual_peaks(
     a, b = max(lo - half, 0), min(hi + half, spectrum.n_channels - 1)
     ch = np.arange(a, b + 1, dtype=float)
     curves = region_curves(fit, ch)
-    mu = np.maximum(curves.total, 1.0)
-    resid = np.asarray(spectrum.counts[a : b + 1], dtype=float) - mu
+    resid = np.asarray(spectrum.counts[a : b + 1], dtype=float) - curves.total
+    var = np.maximum(curves.total, 1.0)
     k = kernel(sigma)
     y = np.convolve(resid, k, mode="same")
-    v = np.convolve(mu, k * k, mode="same")
-    sig = y / np.sqrt(v)
-    out: list[float] = []
+    sig = y / np.sqrt(np.convolve(var, k * k, mode="same"))
+    out: list[tuple[float, float]] = []
     centres = np.array([p.centroid_ch for p in fit.peaks])
     idx, _ = scipy.signal.find_peaks(sig, height=min_significance)
     for i in idx:
@@ -178,8 +185,8 @@ def residual_peaks(
             continue
         if np.min(np.abs(centres - c)) < RESIDUAL_MIN_SEP_FWHM * fw:
             continue
-        out.append(float(c))
-    return out
+        out.append((float(sig[i]), float(c)))
+    return [c for _, c in sorted(out, reverse=True)]
 
 
 def fit_peak_list(
@@ -232,32 +239,9 @@ def fit_peak_list(
         region = _region(g, ch, fw, data)
         try:
             rf = _fit_with_fallbacks(spectrum, ch[g], fw[g], region, cost)
-            extra = residual_peaks(spectrum, rf) if residual_search else []
-            if extra and len(g) + len(extra) <= MAX_PEAKS_PER_REGION:
-                cents = np.concatenate([ch[g], extra])
-                widths = np.concatenate([fw[g], np.interp(extra, ch[g], fw[g])])
-                # Same options as the accepted fit; keep that fit if the refit fails.
-                names = rf.result.names
-                step = (
-                    "per_peak"
-                    if "step_0" in names
-                    else "ratio"
-                    if "step_ratio" in names
-                    else "none"
-                )
-                refit = fit_region(
-                    spectrum, cents, region_ch=region, fwhm_ch=widths, cost=cost,
-                    step=step if len(cents) == len(g) or step == "none" else "ratio",
-                    width=rf.peaks[0].width,
-                )  # fmt: skip
-                if _accept_added(refit, len(g)):
-                    if rf.peaks[0].message:
-                        msg = rf.peaks[0].message
-                        refit = replace(
-                            refit, peaks=tuple(replace(p, message=msg) for p in refit.peaks)
-                        )
-                    rf = refit
-                    added.extend(refit.peaks[len(g) :])
+            if residual_search:
+                rf, extra_fits = _add_residual_peaks(spectrum, rf, ch[g], fw[g], region, cost)
+                added.extend(extra_fits)
         except FitError as exc:
             for i in g:
                 fits[i] = _failed(spectrum, str(exc), region, cost)
@@ -278,24 +262,75 @@ def fit_peak_list(
     )
 
 
-def _accept_added(fit: RegionFit, n_old: int) -> bool:
-    """Return True when a refit with residual peaks is worth keeping.
+def _add_residual_peaks(
+    spectrum: Spectrum,
+    rf: RegionFit,
+    cents: NDArray[np.float64],
+    fw: NDArray[np.float64],
+    region: tuple[int, int],
+    cost: str,
+) -> tuple[RegionFit, tuple[PeakFit, ...]]:
+    """Refit ``rf`` adding its residual peaks one at a time (most significant first).
 
-    It must be valid, and each added peak significant (area > 3 errors) and still
-    ``RESIDUAL_MIN_SEP_FWHM`` from every other peak: an added peak that slides onto a strong
-    one is fitting that peak's shape (its low-energy tail), not a line.
+    A peak is kept when the refit is valid, describes the region (reduced chi-square below
+    ``RESIDUAL_MAX_CHI2_NDF``: added peaks complete a model that lacks a line, they do not
+    patch a wrong peak shape) and none of the added peaks is rejected (``_rejected_added``);
+    otherwise the previous fit stands.
     """
-    if not fit.valid:
-        return False
+    names = rf.result.names
+    step = "none" if "step_0" not in names and "step_ratio" not in names else "ratio"
+    best, kept = rf, []
+    for c in residual_peaks(spectrum, rf):
+        if cents.size + len(kept) + 1 > MAX_PEAKS_PER_REGION:
+            break
+        trial = [*kept, c]
+        refit = fit_region(
+            spectrum,
+            np.concatenate([cents, trial]),
+            region_ch=region,
+            fwhm_ch=np.concatenate([fw, np.interp(trial, cents, fw)]),
+            cost=cost,
+            step=step,
+            width=rf.peaks[0].width,
+        )
+        if (
+            refit.valid
+            and refit.result.chi2_ndf < RESIDUAL_MAX_CHI2_NDF
+            and not _rejected_added(refit, cents.size)
+        ):
+            best, kept = refit, trial
+    if best is rf:
+        return rf, ()
+    if rf.peaks[0].message:
+        msg = rf.peaks[0].message
+        best = replace(best, peaks=tuple(replace(p, message=msg) for p in best.peaks))
+    return best, best.peaks[cents.size :]
+
+
+def _rejected_added(fit: RegionFit, n_old: int) -> set[int]:
+    """Return the indices of added peaks (``>= n_old``) not worth keeping.
+
+    Each added peak must be significant (area > 3 errors), still
+    ``RESIDUAL_MIN_SEP_FWHM`` from every other peak, and not a "tail peak": less than
+    ``TAIL_RATIO`` of a peak lying within ``TAIL_REACH_FWHM`` above it. Real HPGe peaks have a
+    low-energy tail of a few per cent that a Gaussian does not describe; a weak added peak just
+    below a strong one would be fitting that tail (and taking counts from the strong peak's
+    area), and with this model it cannot be told apart from a real line.
+    """
     cents = np.array([p.centroid_ch for p in fit.peaks])
+    areas = np.array([p.area for p in fit.peaks])
+    bad = set()
     for k in range(n_old, len(fit.peaks)):
         p = fit.peaks[k]
-        if not p.significance > 3.0:
-            return False
-        others = np.delete(cents, k)
-        if np.min(np.abs(others - p.centroid_ch)) < RESIDUAL_MIN_SEP_FWHM * p.fwhm_ch:
-            return False
-    return True
+        d = np.delete(cents, k) - p.centroid_ch
+        above = (d > 0) & (d < TAIL_REACH_FWHM * p.fwhm_ch)
+        if (
+            not p.significance > 3.0
+            or np.min(np.abs(d)) < RESIDUAL_MIN_SEP_FWHM * p.fwhm_ch
+            or np.any(np.delete(areas, k)[above] * TAIL_RATIO > p.area)
+        ):
+            bad.add(k)
+    return bad
 
 
 def _failed(spectrum: Spectrum, message: str, region: tuple[int, int], cost: str) -> PeakFit:

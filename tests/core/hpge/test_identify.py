@@ -296,3 +296,32 @@ def test_real_co57_low_counts(real_data):
     # Two close lines only correct the stored calibration's offset.
     assert any("offset of the stored calibration" in n for n in a.notes)
     assert 0.6 < p122.fit.fwhm_kev < 0.85
+
+
+def test_residual_search_adds_shoulders_but_not_tail_peaks():
+    from analysis_core.hpge.identify_regions import fit_peak_list
+
+    rng = np.random.default_rng(21)
+    e = np.arange(1001) - 0.5
+    sigma = 2.5
+
+    def spectrum(*peaks):
+        cdf = 100.0 * e
+        for area, mu in peaks:
+            cdf = cdf + area * ndtr((e - mu) / sigma)
+        return Spectrum(rng.poisson(np.diff(cdf)).astype(float), 1.0, 1.0)
+
+    fw = [sigma * FWHM_PER_SIGMA]
+    # A 3 % shoulder 1.5 FWHM above a strong peak: the search filter misses it (the strong
+    # peak's negative lobe), the residual search adds it with the right area.
+    plf = fit_peak_list(spectrum((2e5, 500.0), (6000.0, 509.0)), [500.0], fw)
+    (shoulder,) = plf.added
+    assert abs(shoulder.centroid_ch - 509.0) < 0.3
+    assert abs(shoulder.area - 6000.0) < 3.5 * shoulder.area_err
+    assert abs(plf.fits[0].area - 2e5) < 3.5 * plf.fits[0].area_err
+    # The same 3 % peak 1.5 FWHM *below* cannot be told from a low-energy tail with a Gaussian
+    # model: it is not added (documented TAIL_RATIO rule).
+    plf = fit_peak_list(spectrum((2e5, 500.0), (6000.0, 491.0)), [500.0], fw)
+    assert plf.added == ()
+    # Without a shoulder nothing is added.
+    assert fit_peak_list(spectrum((2e5, 500.0)), [500.0], fw).added == ()
