@@ -105,6 +105,10 @@ class _ExceptionReporter(QObject):
     def install(self) -> None:
         sys.excepthook = self.hook
 
+    def uninstall(self) -> None:
+        if sys.excepthook == self.hook:
+            sys.excepthook = self._previous
+
     def hook(self, kind: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
         if issubclass(kind, KeyboardInterrupt):
             self._previous(kind, exc, tb)
@@ -127,9 +131,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     window = create_main_window()
     reporter = _ExceptionReporter(window.ctx.notifier)
     reporter.install()
-    window.show()
-    if args.demo:
-        window.ctx.loader.open_demo()
-    if args.files:
-        window.ctx.loader.open_files(args.files, select=args.files[0])
-    return int(app.exec())
+    try:
+        window.show()
+        if args.demo:
+            window.ctx.loader.open_demo()
+        if args.files:
+            window.ctx.loader.open_files(args.files, select=args.files[0])
+        return int(app.exec())
+    finally:
+        reporter.uninstall()

@@ -11,9 +11,12 @@ What to use when
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal, Slot
@@ -50,6 +53,14 @@ def prepare_demo_campaign(
     return [Path(p) for p in paths if Path(p).suffix.lower() in (".h5", ".hdf5")]
 
 
+@dataclass(slots=True)
+class _Ticket:
+    """One requested file: finished once its job ended; ``loaded`` is None if it failed."""
+
+    loaded: LoadedRun | None = None
+    finished: bool = False
+
+
 class RunLoader(QObject):
     """Loads runs with jobs and adds them to the session.
 
@@ -82,17 +93,32 @@ class RunLoader(QObject):
         self._settings = settings
         self._notifier = notifier
         self._select_when_loaded: str | None = None
+        # Files load in parallel but enter the session in the order they were asked for.
+        self._queue: deque[_Ticket] = deque()
 
     @Slot(list)
     def open_files(
         self, paths: Sequence[str | os.PathLike[str]], select: str | None = None
     ) -> None:
-        """Open each file in a job; ``select`` (a path) becomes current once it is loaded."""
+        """Open each file in a job; ``select`` (a path) becomes current once it is loaded.
+
+        Runs enter the session in the order of ``paths`` whatever order their jobs finish in;
+        a file that fails is reported (by the job runner) and skipped.
+        """
         if select is not None:
             self._select_when_loaded = str(Path(select).resolve())
         for p in paths:
             path = Path(p).resolve()
-            self._jobs.submit(load_run, path, title=f"Opening {path.name}", on_done=self._on_loaded)
+            ticket = _Ticket()
+            self._queue.append(ticket)
+            self._jobs.submit(
+                load_run,
+                path,
+                title=f"Opening {path.name}",
+                on_done=functools.partial(self._on_ticket_done, ticket),
+                on_error=functools.partial(self._on_ticket_failed, ticket),
+                on_cancelled=functools.partial(self._on_ticket_failed, ticket, "cancelled"),
+            )
 
     @Slot()
     def open_demo(self, out_dir: str | None = None) -> None:
@@ -104,6 +130,20 @@ class RunLoader(QObject):
             title="Preparing the demo campaign (simulated on first use)",
             on_done=self._on_demo_ready,
         )
+
+    def _on_ticket_done(self, ticket: _Ticket, loaded: LoadedRun) -> None:
+        ticket.loaded, ticket.finished = loaded, True
+        self._flush()
+
+    def _on_ticket_failed(self, ticket: _Ticket, _message: str) -> None:
+        ticket.finished = True
+        self._flush()
+
+    def _flush(self) -> None:
+        while self._queue and self._queue[0].finished:
+            loaded = self._queue.popleft().loaded
+            if loaded is not None:
+                self._on_loaded(loaded)
 
     def _on_loaded(self, loaded: LoadedRun) -> None:
         info = loaded.info

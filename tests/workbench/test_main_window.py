@@ -1,0 +1,167 @@
+"""MainWindow as composition root: docks, View/File menus, add_pane, layout, notifications."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QDockWidget, QLabel, QMessageBox
+
+from widgets.job_status import JobStatusWidget
+from workbench.app import create_main_window
+from workbench.controllers.job_status import JobStatusController
+from workbench.registry import PaneBinding, PaneSpec, default_panes
+
+
+def _menu(window, title):
+    return next(a.menu() for a in window.menuBar().actions() if a.text().replace("&", "") == title)
+
+
+def _texts(menu):
+    return [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+
+
+def test_default_docks_and_areas(window):
+    assert window.pane_keys() == ["runs", "waveforms", "event_rqs"]
+    area = window.dockWidgetArea
+    assert area(window.dock("runs")) == Qt.DockWidgetArea.LeftDockWidgetArea
+    assert area(window.dock("waveforms")) == Qt.DockWidgetArea.TopDockWidgetArea
+    assert area(window.dock("event_rqs")) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert all(window.dock(k).isVisible() for k in window.pane_keys())
+    assert window.centralWidget() is None
+
+
+def test_view_menu_lists_and_toggles_docks(window):
+    view = _menu(window, "View")
+    assert _texts(view) == ["Runs", "Waveforms", "Event RQs", "Reset layout"]
+    toggle = view.actions()[2]
+    assert toggle.shortcut().toString() == "Ctrl+3"
+    toggle.trigger()
+    assert not window.dock("event_rqs").isVisible()
+    window.reset_layout()
+    assert window.dock("event_rqs").isVisible()
+
+
+def test_file_menu_holds_pane_actions_and_quit(window):
+    assert _texts(_menu(window, "File")) == [
+        "Open runs…",
+        "Open recent",
+        "Reduce selected run",
+        "Close selected run",
+        "Quit",
+    ]
+    assert not _menu(window, "Analysis").menuAction().isVisible()  # nothing contributed yet
+
+
+class _NoteController(QObject):
+    def __init__(self, pane):
+        super().__init__(pane)
+        self.closed = False
+
+    def close(self):
+        self.closed = True
+
+
+def _build_note(ctx):
+    pane = QLabel("a later pane")
+    action = QAction("Fit peak", pane)
+    return PaneBinding(pane, _NoteController(pane), {"Analysis": [action]})
+
+
+def test_add_pane_docks_tabs_and_menus(qtbot):
+    spec = PaneSpec("note", "Notes", "centre", _build_note, shortcut="Ctrl+9")
+    window = create_main_window(
+        inline_jobs=True, panes=[*default_panes(), spec], show_dialogs=False, restore_layout=False
+    )
+    qtbot.addWidget(window)
+    window.show()
+    dock = window.dock("note")
+    assert window.tabifiedDockWidgets(dock) == [window.dock("waveforms")]
+    assert "Notes" in _texts(_menu(window, "View"))
+    assert _texts(_menu(window, "Analysis")) == ["Fit peak"]
+    assert _menu(window, "Analysis").menuAction().isVisible()
+    controller = window.binding("note").controller
+    with pytest.raises(ValueError, match="already docked"):
+        window.add_pane(spec)
+    window.close()
+    assert controller.closed  # controllers are closed on exit
+
+
+def test_pane_spec_checks_area():
+    with pytest.raises(ValueError, match="area"):
+        PaneSpec("x", "X", "middle", _build_note)
+
+
+def test_layout_is_saved_and_restored(qtbot):
+    first = create_main_window(inline_jobs=True, show_dialogs=False)
+    qtbot.addWidget(first)
+    first.show()
+    first.dock("event_rqs").hide()
+    first.close()
+    second = create_main_window(inline_jobs=True, show_dialogs=False)
+    qtbot.addWidget(second)
+    second.show()
+    assert not second.dock("event_rqs").isVisible()
+    assert second.dock("runs").isVisible()
+    second.close()
+
+
+def test_notices_reach_status_bar_and_dialogs(qtbot):
+    window = create_main_window(inline_jobs=True, show_dialogs=True, restore_layout=False)
+    qtbot.addWidget(window)
+    window.show()
+    window.ctx.notifier.error("Opening x.h5", "/d/x.h5: missing dataset /waveforms")
+    assert window.statusBar().currentMessage() == (
+        "Error: Opening x.h5: /d/x.h5: missing dataset /waveforms"
+    )
+    boxes = [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    assert len(boxes) == 1
+    assert boxes[0].text() == "/d/x.h5: missing dataset /waveforms"
+    boxes[0].close()  # non-blocking: the test (and the user) carried on while it was open
+    window.ctx.notifier.info("Opened y.h5")
+    assert window.statusBar().currentMessage() == "Opened y.h5"
+    assert not [b for b in window.findChildren(QMessageBox) if b.isVisible()]
+    window.close()
+
+
+def test_job_status_follows_runner_and_cancels(qtbot, pool_runner):
+    widget = JobStatusWidget()
+    qtbot.addWidget(widget)
+    JobStatusController(pool_runner, widget)
+    gate = threading.Event()
+    started = threading.Event()
+
+    def wait(*, progress, cancel):
+        started.set()
+        progress(1, 4)
+        while not gate.wait(0.002):
+            if cancel.is_cancelled():
+                from analysis_core.progress import Cancelled
+
+                raise Cancelled
+        return "done"
+
+    first = pool_runner.submit(wait, hooks=True, title="First")
+    assert started.wait(5)
+    pool_runner.submit(wait, hooks=True, title="Second")
+    pool_runner.submit(lambda: None)  # quiet jobs never show
+    assert widget.title() == "Second"
+    assert widget._more.text() == "(+1 more)"
+    with qtbot.waitSignal(pool_runner.job_ended, timeout=10_000) as blocker:
+        widget._cancel.click()  # cancels the job on display: "Second"
+    assert blocker.args != [first.job_id]
+    qtbot.waitUntil(lambda: widget.title() == "First", timeout=10_000)
+    qtbot.waitUntil(lambda: widget.progress() == (1, 4), timeout=10_000)
+    with qtbot.waitSignal(pool_runner.job_ended, timeout=10_000):
+        gate.set()
+    assert not widget.is_active()
+    qtbot.waitUntil(lambda: pool_runner.active_count() == 0, timeout=10_000)
+
+
+def test_docks_are_dock_widgets_with_object_names(window):
+    for key in window.pane_keys():
+        dock = window.dock(key)
+        assert isinstance(dock, QDockWidget)
+        assert dock.objectName() == f"dock_{key}"
