@@ -56,7 +56,7 @@ from analysis_core.hpge.peakmodel import (
     RegionLayout,
     region_curves,
 )
-from analysis_core.hpge.peaks import FWHM_PER_SIGMA
+from analysis_core.hpge.peaks import FWHM_PER_SIGMA, estimate_fwhm_ch
 from analysis_core.hpge.spectrum import EnergyCalibration, Spectrum
 
 __all__ = [
@@ -179,7 +179,7 @@ def fit_region(
         3.5 FWHM above the last.
     fwhm_ch : float or sequence of float, optional
         Expected FWHM in channels, one value or one per peak (their ratios tie the widths).
-        Default: 2.5 channels.
+        Default: estimated from the spectrum at the last centroid (``peaks.estimate_fwhm_ch``).
     cost : {"auto", "poisson", "chi2"}
         See the module docstring.
     step : {"auto", "per_peak", "ratio", "none"}
@@ -199,7 +199,8 @@ def fit_region(
     ------
     FitError
         No centroids, bad options, a region outside the spectrum, too few channels for the
-        number of parameters, or no counts in the region.
+        number of parameters, no counts in the region, or (without ``fwhm_ch``) no peak to
+        estimate the width from.
     """
     where = spectrum.path or "spectrum"
     cents = np.asarray(centroids_ch, dtype=float).ravel()
@@ -215,7 +216,13 @@ def fit_region(
         raise FitError(f"bad option: background={background!r}, width={width!r}, step={step!r}")
     step_mode = step if step != "auto" else ("per_peak" if cents.size == 1 else "ratio")
     order = np.argsort(cents)
-    fw = np.broadcast_to(np.asarray(2.5 if fwhm_ch is None else fwhm_ch, dtype=float), cents.shape)
+    if region_ch is not None and (np.any(cents < region_ch[0]) or np.any(cents > region_ch[1])):
+        raise FitError(
+            f"{where}: a centroid lies outside the region {region_ch[0]}..{region_ch[1]}"
+        )
+    if fwhm_ch is None:
+        fwhm_ch = estimate_fwhm_ch(spectrum.counts, float(cents[order[-1]]))
+    fw = np.broadcast_to(np.asarray(fwhm_ch, dtype=float), cents.shape)
     if not np.all(np.isfinite(fw)) or np.any(fw <= 0):
         raise FitError(f"{where}: expected FWHM must be finite and positive, got {fw}")
     if region_ch is None:

@@ -8,6 +8,7 @@ What to use when
 - ``find_peaks(spectrum, fwhm_ch=...)``: one matched pass when the width is known (a number, or
   a callable of the channel number, e.g. from an ``energycal.FwhmModel``).
 - ``search_filter(counts, sigma_ch)``: the filtered spectrum and its significance, for plots.
+- ``estimate_fwhm_ch(counts, channel)``: the width of one peak (starting value for a fit).
 
 Method
 ------
@@ -40,6 +41,7 @@ from analysis_core.hpge.spectrum import Spectrum
 __all__ = [
     "FWHM_PER_SIGMA",
     "PeakCandidate",
+    "estimate_fwhm_ch",
     "find_peaks",
     "fit_fwhm_trend",
     "kernel",
@@ -202,6 +204,49 @@ def _candidates(
     return out
 
 
+def estimate_fwhm_ch(
+    counts: ArrayLike, channel: float, fwhm_range_ch: tuple[float, float] = (1.5, 60.0)
+) -> float:
+    """Estimate the FWHM (channels) of the peak at ``channel`` from the scale-space filter.
+
+    The scale-normalised filter response ``y / s^1.5`` at the peak peaks at ``s = sigma``
+    (module docstring); the best of the scales spanning ``fwhm_range_ch`` is refined by a
+    parabola in ``log s``; each scale's response is taken at its maximum within two filter
+    widths of ``channel``. Meant for starting values (a peak clicked in a GUI).
+
+    Raises
+    ------
+    FitError
+        ``channel`` outside the spectrum, or no filter significance of 3 there (no peak).
+    """
+    n = np.asarray(counts, dtype=float)
+    c = round(float(channel))
+    if not 0 <= c < n.size:
+        raise FitError(f"channel {channel} outside the spectrum (0..{n.size - 1})")
+    scales = _scales(fwhm_range_ch[0] / FWHM_PER_SIGMA, fwhm_range_ch[1] / FWHM_PER_SIGMA)
+    half = math.ceil(4.0 * scales[-1]) + 2
+    lo, hi = max(c - 2 * half, 0), min(c + 2 * half + 1, n.size)
+    window = n[lo:hi]
+    norm = np.empty(scales.size)
+    best_sig = 0.0
+    for k, s in enumerate(scales):
+        # The maximum near the given channel: a click (or a stored calibration) may be off by
+        # a few channels, and the response off-centre favours wide filters.
+        reach = max(3, round(2.0 * s))
+        y, sig = search_filter(window, float(s))
+        near = slice(max(c - lo - reach, 0), c - lo + reach + 1)
+        norm[k] = y[near].max() / s**1.5
+        best_sig = max(best_sig, float(sig[near].max()))
+    p = int(norm.argmax())
+    if not (norm[p] > 0 and best_sig >= 3.0):
+        raise FitError(f"no peak at channel {channel}: filter significance {best_sig:.1f} < 3")
+    sigma = float(scales[p])
+    if 0 < p < scales.size - 1 and norm[p - 1] > 0 and norm[p + 1] > 0:
+        t = _parabola_vertex(math.log(norm[p - 1]), math.log(norm[p]), math.log(norm[p + 1]))
+        sigma = float(scales[p] * _SCALE_STEP**t)
+    return sigma * FWHM_PER_SIGMA
+
+
 def fit_fwhm_trend(
     channels: ArrayLike, fwhm_ch: ArrayLike, weights: ArrayLike | None = None
 ) -> Callable[[ArrayLike], NDArray[np.float64]]:
@@ -344,5 +389,5 @@ def find_peaks(
             fw_kev = float(fw * cal.gain_kev_per_channel(ch))
         else:
             e = fw_kev = float("nan")
-        out.append(PeakCandidate(ch, e, sig, fw, fw_kev, area))
+        out.append(PeakCandidate(float(ch), e, float(sig), float(fw), fw_kev, float(area)))
     return tuple(out)

@@ -227,3 +227,15 @@ def test_poisson_deviance_is_smooth_and_never_rewards_negative_predictions():
     assert poisson_deviance(np.array([4.0]), np.array([2.0])) == pytest.approx(
         2 * (2.0 - 4.0 + 4.0 * math.log(2.0))
     )
+
+
+def test_width_estimated_when_not_given():
+    # A 16k-channel-like peak (FWHM 12 channels) clicked 3 channels off: no width given.
+    s = synthetic_spectrum(
+        np.random.default_rng(13), 600, [(40000.0, 300.0, 20.0)], 100.0, sigma=12.0 / FWHM_PER_SIGMA
+    )
+    fit = fit_region(s, [303.0])
+    (p,) = fit.peaks
+    assert fit.valid, fit.message
+    assert abs(p.fwhm_ch - 12.0) < 3.5 * p.fwhm_err_ch
+    assert abs(p.area - 40000.0) < 3.5 * p.area_err

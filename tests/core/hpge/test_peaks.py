@@ -143,3 +143,19 @@ def test_real_eu152_spectrum(real_data):
     assert 0.9 < near(121.8).fwhm_kev < 1.4
     assert 2.0 < near(1408.0).fwhm_kev < 2.7
     assert 30 < len(found) < 150
+
+
+def test_estimate_fwhm_from_an_off_centre_click():
+    from analysis_core.hpge.peaks import estimate_fwhm_ch
+
+    e = np.arange(2001) - 0.5
+    for fwhm in (3.0, 7.0, 14.0):
+        sigma = fwhm / FWHM_PER_SIGMA
+        lam = np.diff(20000 * ndtr((e - 1000.0) / sigma) + 50.0 * e)
+        # Clicked 0.4 FWHM off the centroid; the scale grid is 19 % wide, refined by a parabola:
+        # within 10 %.
+        assert estimate_fwhm_ch(lam, 1000.0 + 0.4 * fwhm) == pytest.approx(fwhm, rel=0.1)
+    with pytest.raises(FitError, match="outside"):
+        estimate_fwhm_ch(lam, 5000.0)
+    with pytest.raises(FitError, match="no peak"):
+        estimate_fwhm_ch(np.full(500, 10.0), 250.0)
