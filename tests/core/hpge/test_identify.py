@@ -325,3 +325,16 @@ def test_residual_search_adds_shoulders_but_not_tail_peaks():
     assert plf.added == ()
     # Without a shoulder nothing is added.
     assert fit_peak_list(spectrum((2e5, 500.0)), [500.0], fw).added == ()
+
+
+def test_recalibration_can_be_switched_off():
+    s, _ = synthetic(np.random.default_rng(12))
+    a = analyse_source_spectrum(s, [FAKE], recalibrate=False)
+    assert a.energy_cal == HEADER_CAL
+    assert a.energy_cal_fit is None
+    p = next(p for p in a.peaks if p.line.energy_kev == 662.0)
+    # The header's 0.8 keV offset (+0.05 % gain) shows in the energies.
+    assert p.fit.energy_kev - 662.0 == pytest.approx(
+        float(HEADER_CAL.energy(p.fit.centroid_ch) - 662.0)
+    )
+    assert 0.9 < p.fit.energy_kev - 662.0 < 1.4
