@@ -34,9 +34,9 @@ _DIMENSIONLESS = ("", "-", "bool")
 def format_value(value: object, unit: str = "") -> str:
     """Format a number for display, with its unit.
 
-    Booleans read ``yes``/``no``, integers are exact, floats keep 4 significant digits in fixed
-    point between 1e-3 and 1000, one decimal up to 1e6 and exponent notation beyond; NaN reads
-    ``NaN``.
+    Booleans read ``yes``/``no``; integers, and floats with an integral value below 1e6, read
+    as integers; other floats keep 4 significant digits in fixed point between 1e-3 and 1000,
+    one decimal up to 1e6 and exponent notation beyond; NaN reads ``NaN``.
     """
     if isinstance(value, bool) or (hasattr(value, "dtype") and value.dtype.kind == "b"):
         text = "yes" if value else "no"
@@ -52,8 +52,8 @@ def format_value(value: object, unit: str = "") -> str:
             text = "NaN"
         elif math.isinf(v):
             text = "∞" if v > 0 else "-∞"
-        elif v == 0:
-            text = "0"
+        elif v == int(v) and abs(v) < 1e6:  # e.g. times quantised to samples: no false digits
+            text = f"{int(v):,}"
         elif abs(v) >= 1e6 or abs(v) < 1e-3:
             text = f"{v:.4g}"
         elif abs(v) >= 1000:

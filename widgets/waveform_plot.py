@@ -21,6 +21,7 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import ArrayLike
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
@@ -47,6 +48,31 @@ _AXIS_COLOUR = "#303030"
 _LABEL_POSITIONS = (0.90, 0.83, 0.76, 0.69, 0.62, 0.55)
 _T0_LABEL_POSITION = 0.97
 _DELAYED_LABEL_POSITION = 0.50
+
+
+class _ElidedLabel(QLabel):
+    """A one-line label that shortens its text with "…" instead of growing its parent."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._full = ""
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+
+    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
+        self._full = text
+        self.setToolTip(text)
+        self._elide()
+
+    def text(self) -> str:  # noqa: D102 (Qt override: the full text, not the elided one)
+        return self._full
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: D102 (Qt override)
+        super().resizeEvent(event)
+        self._elide()
+
+    def _elide(self) -> None:
+        metrics = self.fontMetrics()
+        super().setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
 
 
 class WaveformPlotWidget(QWidget):
@@ -81,9 +107,7 @@ class WaveformPlotWidget(QWidget):
         self._raw_view = False
         self._zoom_mode = "full"  # "full", "prompt" or "custom" (user panned/zoomed)
 
-        self._title = QLabel(self)
-        self._title.setTextFormat(Qt.TextFormat.PlainText)
-        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._title = _ElidedLabel(self)
         self._zoom_btn = QPushButton(f"Zoom t0 … +{self.prompt_span_ns:g} ns", self)
         self._zoom_btn.setToolTip("Show the prompt light: t0 - 50 ns to t0 + 500 ns")
         self._zoom_btn.clicked.connect(self.zoom_prompt)
@@ -127,10 +151,10 @@ class WaveformPlotWidget(QWidget):
             movable=False,
             pen=pg.mkPen("#2e7d32", width=1.5),
             label="t0",
-            labelOpts={
+            labelOpts={  # left of the line: the prompt peak is usually just right of it
                 "position": _T0_LABEL_POSITION,
                 "color": "#2e7d32",
-                "anchors": [(0, 0.5), (1, 0.5)],
+                "anchors": [(1, 0.5), (1, 0.5)],
             },
         )
         self._delayed_line = pg.InfiniteLine(
@@ -243,7 +267,6 @@ class WaveformPlotWidget(QWidget):
         self._markers = dict(markers or {})
         self._t0_ns = float(t0_ns)
         self._title.setText(title)
-        self._title.setToolTip(title)
         for name, y in (*self._traces.items(), *self._raw.items()):
             if y.shape != t.shape:
                 raise ValueError(f"trace {name!r} has shape {y.shape}, time axis {t.shape}")
@@ -352,10 +375,10 @@ class WaveformPlotWidget(QWidget):
                     movable=False,
                     pen=pg.mkPen(self._colour(name, i), width=1, style=Qt.PenStyle.DashLine),
                     label="",
-                    labelOpts={
-                        "position": 0.01,
+                    labelOpts={  # right end: t0 and the pulses are at the left
+                        "position": 0.99,
                         "color": self._colour(name, i),
-                        "anchors": [(0, 1), (0, 1)],
+                        "anchors": [(1, 1), (1, 1)],
                     },
                 )
                 self.plot.addItem(line)

@@ -112,6 +112,7 @@ class MainWindow(QMainWindow):
             self.add_pane(spec)
         self._finish_menus()
         self.resize(1500, 900)
+        self._arrange_default()
         self._default_state = self.saveState(LAYOUT_VERSION)
         if restore_layout:
             self._restore_layout()
@@ -183,7 +184,7 @@ class MainWindow(QMainWindow):
         if {"runs", "waveforms", "event_rqs"} <= docks.keys():
             self.resizeDocks(
                 [docks["runs"], docks["waveforms"], docks["event_rqs"]],
-                [380, 820, 300],
+                [430, 780, 290],
                 Qt.Orientation.Horizontal,
             )
         if "waveforms" in docks:
@@ -203,8 +204,8 @@ class MainWindow(QMainWindow):
         if geometry is not None:
             self.restoreGeometry(geometry)
         state = settings.window_state()
-        if state is None or not self.restoreState(state, LAYOUT_VERSION):
-            self._arrange_default()
+        if state is not None:
+            self.restoreState(state, LAYOUT_VERSION)  # a layout of another version is ignored
 
     # ------------------------------------------------------------------ notifications
     @Slot(str, str, str)

@@ -15,7 +15,9 @@ from widgets.rq_table import RQTableWidget, format_value
     [
         (176.83, "PE", "176.8 PE"),
         (0.29341, "-", "0.2934"),
-        (-2.0, "ns", "-2.000 ns"),
+        (-4.0, "ns", "-4 ns"),
+        (-2.5, "ns", "-2.500 ns"),
+        (3000.0, "ADC", "3,000 ADC"),
         (np.float32(41.7), "PE", "41.70 PE"),
         (12345.678, "s", "12,345.7 s"),
         (1.5e7, "ADC*ns", "1.5e+07 ADC*ns"),

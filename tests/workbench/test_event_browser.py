@@ -148,7 +148,7 @@ def test_waveform_plot_shows_the_event_traces(opened):
     x, y = waves.plot.curve_data("sum")
     np.testing.assert_array_equal(x, view.time_ns)
     np.testing.assert_array_equal(y, view.traces_adc["top"] + view.traces_adc["bottom"])
-    assert "event 12 of 600" in waves.plot._title.text()
+    assert "event 12 / 600" in waves.plot._title.text()
     t0 = view.rq["t0_ns"]
     if math.isfinite(t0):
         assert waves.plot._t0_line.value() == t0

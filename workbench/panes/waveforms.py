@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from widgets.event_stepper import EventStepperWidget
 from widgets.waveform_plot import WaveformPlotWidget
-from workbench.event_view import SOURCE_RQ_FILE, EventView
+from workbench.event_view import EventView
 
 __all__ = ["WaveformPane"]
 
@@ -25,12 +25,11 @@ def event_title(view: EventView, run_name: str, n_events: int) -> str:
     """Return the one-line caption above the plot."""
     t_s = float(view.rq.get("time_s", math.nan))
     t0 = view.t0_ns
-    parts = [f"{run_name}", f"event {view.event:,} of {n_events:,}"]
+    parts = [run_name, f"event {view.event:,} / {n_events:,}"]
     if math.isfinite(t_s):
-        parts.append(f"t = {t_s:.4f} s")
+        parts.append(f"t = {t_s:.3f} s")
     parts.append(f"t0 = {t0:.0f} ns" if math.isfinite(t0) else "no pulse found")
-    parts.append("RQs from file" if view.source == SOURCE_RQ_FILE else "RQs computed")
-    return "  ·  ".join(parts)
+    return " · ".join(parts)
 
 
 class WaveformPane(QWidget):
