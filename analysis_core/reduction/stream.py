@@ -24,6 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 from numpy.typing import NDArray
 
@@ -85,6 +86,10 @@ class _Hasher:
         self._stop.set()
         self._thread.join()
 
+    @property
+    def running(self) -> bool:
+        return self._thread.is_alive()
+
 
 def _plain(value: Any) -> Any:
     """Convert numpy scalars/arrays (e.g. from HDF5 attributes) to plain JSON values."""
@@ -118,7 +123,11 @@ class _Plan:
         self.adc_bits = meta.adc_bits
 
     def reduce(
-        self, block: NDArray[np.integer], first: int, times: NDArray[np.float64]
+        self,
+        block: NDArray[np.integer],
+        first: int,
+        times: NDArray[np.float64],
+        n_threads: int | None = None,
     ) -> dict[str, NDArray[Any]]:
         cfg = self.config
         res = run_kernel(
@@ -134,6 +143,7 @@ class _Plan:
                 cfg.onset_low_fraction,
                 cfg.onset_low_rms,
             ),
+            n_threads=n_threads,
         )
         return assemble_columns(
             block.shape[0],
@@ -263,7 +273,12 @@ def reduce_raw(
                     if k + 1 < len(starts):
                         nxt = starts[k + 1]
                         pending = pool.submit(rf.read, nxt, min(nxt + step, n))
-                    part = plan.reduce(block, start, times[start:stop])
+                    # SHA-256 is serial: while it runs it is the critical path, so leave it a
+                    # core (measured: 2.6x faster end to end on 2 cores than competing).
+                    threads = None
+                    if hasher is not None and hasher.running:
+                        threads = max(1, numba.get_num_threads() - 1)
+                    part = plan.reduce(block, start, times[start:stop], threads)
                     for name, values in part.items():
                         columns[name][start:stop] = values
                     del block, part
