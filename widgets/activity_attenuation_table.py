@@ -78,6 +78,7 @@ class AttenuationTableWidget(QWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._rows: list[AttenuationRow] = []
+        self._marks: list[float] = []
         self._kind = QComboBox(self)
         for key, text in MODEL_KINDS:
             self._kind.addItem(text, key)
@@ -151,18 +152,30 @@ class AttenuationTableWidget(QWidget):
                         Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
                     )
                 self.table.setItem(r, c, item)
+        self.table.resizeColumnsToContents()
+        frame = 2 * self.table.frameWidth() + self.table.verticalScrollBar().sizeHint().width()
+        self.table.setMinimumWidth(self.table.horizontalHeader().length() + frame)
         self._redraw(None)
 
     def set_model_curve(
-        self, energy_kev: ArrayLike, mu: ArrayLike, mu_err: ArrayLike, summary: str
+        self,
+        energy_kev: ArrayLike,
+        mu: ArrayLike,
+        mu_err: ArrayLike,
+        summary: str,
+        marks_kev: Sequence[float] = (),
     ) -> None:
-        """Draw the model ``mu(E)`` with its 1-sigma band and show ``summary``."""
+        """Draw the model ``mu(E)`` with its 1-sigma band, show ``summary``.
+
+        ``marks_kev``: energies where the model is used (the assayed lines), drawn dashed.
+        """
         self.summary.setText(summary)
+        self._marks = [float(e) for e in marks_kev]
         self._redraw((np.asarray(energy_kev, float), np.asarray(mu, float), np.asarray(mu_err)))
 
     def clear(self, message: str = "") -> None:
         """Remove points and model; show ``message``."""
-        self._rows = []
+        self._rows, self._marks = [], []
         self.table.setRowCount(0)
         self.summary.setText(message)
         self._redraw(None)
@@ -181,6 +194,13 @@ class AttenuationTableWidget(QWidget):
             hi = pg.PlotCurveItem(e, mu + err, pen=pg.mkPen(None))
             line = pg.PlotDataItem(e, mu, pen=pg.mkPen("#202020", width=1.5), name="model")
             self._items += [lo, hi, pg.FillBetweenItem(lo, hi, brush=(120, 120, 120, 60)), line]
+            for e in self._marks:
+                self._items.append(
+                    pg.InfiniteLine(
+                        e, angle=90, pen=pg.mkPen("#7b1fa2", style=Qt.PenStyle.DashLine),
+                        label=f"{e:.1f}", labelOpts={"position": 0.06, "color": "#7b1fa2"},
+                    )
+                )  # fmt: skip
         if self._rows:
             e = np.array([r.energy_kev for r in self._rows])
             mu = np.array([r.mu for r in self._rows])

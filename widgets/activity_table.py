@@ -169,7 +169,7 @@ class ActivityTableWidget(QWidget):
         bar.addWidget(self._decay_box)
         bar.addWidget(self._date)
         bar.addStretch(1)
-        split = QSplitter(Qt.Orientation.Vertical, self)
+        split = self._split = QSplitter(Qt.Orientation.Vertical, self)
         split.addWidget(self.lines_table)
         split.addWidget(self.budget_table)
         split.setChildrenCollapsible(False)
@@ -225,6 +225,9 @@ class ActivityTableWidget(QWidget):
         for k, ln in enumerate(lines):
             rel = ln.activity_err_bq / ln.activity_bq if ln.activity_bq else math.nan
             b.setItem(last, 4 + k, _cell(_fmt(100 * rel, ".3f"), bold=True))
+        row_h = t.verticalHeader().defaultSectionSize()
+        head = t.horizontalHeader().height() + 2 * t.frameWidth() + 4
+        self._split.setSizes([head + row_h * len(lines), head + row_h * (len(budget) + 1)])
 
     def clear(self, message: str = "") -> None:
         """Empty the tables and show ``message``."""

@@ -6,7 +6,8 @@ What to use when
   and colour per source (legend), the fitted curve with its 1-sigma band (dashed outside the
   fitted energy range), summing-prone points ringed, excluded points hollow; below it the
   residuals, relative (%) with the band as a grey strip, or as pulls. Clicking a point emits
-  ``point_clicked(energy_kev)`` (panes use it to exclude or include the line).
+  ``point_clicked(index, energy_kev)``, ``index`` into the arrays given to ``set_points``
+  (panes use it to exclude or include the line).
 - Feed it arrays with ``set_points`` and ``set_curve``; it computes nothing but log10 for the
   drawing (see ``widgets.plot_log_axis``).
 """
@@ -68,13 +69,13 @@ class EfficiencyPlot(QWidget):
 
     Signals
     -------
-    point_clicked(float)
-        Energy (keV) of the point the user clicked.
+    point_clicked(int, float)
+        Index (in the arrays of ``set_points``) and energy (keV) of the point clicked.
     residual_mode_changed(str)
         ``"relative"`` or ``"pull"``.
     """
 
-    point_clicked = Signal(float)
+    point_clicked = Signal(int, float)
     residual_mode_changed = Signal(str)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -337,7 +338,7 @@ class EfficiencyPlot(QWidget):
             self._add(self.plot, bars, self._items)
             brushes = [pg.mkBrush("w") if ex else pg.mkBrush(colour) for ex in p["excl"][sel]]
             spots = pg.ScatterPlotItem(
-                x=x[sel], y=y[sel], data=p["e"][sel], symbol=symbol, size=9, pen=pen,
+                x=x[sel], y=y[sel], data=np.flatnonzero(sel), symbol=symbol, size=9, pen=pen,
                 brush=brushes, hoverable=True, tip=None,
             )  # fmt: skip
             spots.sigClicked.connect(self._on_points_clicked)
@@ -369,7 +370,8 @@ class EfficiencyPlot(QWidget):
     def _on_points_clicked(self, _item: object, points: object) -> None:
         pts = list(points)  # type: ignore[call-overload]
         if pts:
-            self.point_clicked.emit(float(pts[0].data()))
+            i = int(pts[0].data())
+            self.point_clicked.emit(i, float(self._pts["e"][i]))
 
     @Slot(int)
     def _on_mode_index_changed(self, index: int) -> None:

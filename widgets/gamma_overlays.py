@@ -89,6 +89,7 @@ class FitOverlay:
         transform: Callable[[NDArray[np.float64]], NDArray[np.float64]],
     ) -> None:
         self._plot = plot
+        self._residual_plot = residual_plot
         self._transform = transform
         self.fits: list[FitCurves] = []
         self.highlight: int | None = None
@@ -127,6 +128,9 @@ class FitOverlay:
             r = np.concatenate([f.residual for f in with_res])
             ok = np.isfinite(r)
             self._resid.setData(x[ok], r[ok])
+            # A few wild regions (x-ray clusters, pile-up) must not flatten all the others.
+            top = max(3.0, float(np.percentile(np.abs(r[ok]), 98))) if ok.any() else 3.0
+            self._residual_plot.setYRange(-1.1 * top, 1.1 * top, padding=0.0)
         else:
             self._resid.setData([], [])
 
@@ -193,7 +197,7 @@ class LineMarkers(QObject):
                 labelOpts={
                     "position": _LABEL_POSITION,
                     "rotateAxis": (1, 0),
-                    "anchors": [(1, 1), (1, 1)],
+                    "anchors": [(1, 0), (1, 0)],  # right of the line, from the top
                     "color": colour,
                 },
             )

@@ -44,6 +44,8 @@ __all__ = ["LOG_FLOOR", "REGION_HALF_WIDTH_FWHM", "FitCurves", "GammaSpectrumPlo
 
 #: Counts shown for empty channels in the log view (below the first decade).
 LOG_FLOOR = 0.5
+#: Room above the data for the line labels: factor on the counts (log view, linear view).
+HEADROOM = (6.0, 1.3)
 #: A double-click asks for a region of this many FWHM on each side of the peak.
 REGION_HALF_WIDTH_FWHM = 3.0
 _DATA_PEN = pg.mkPen("#1d3557", width=1)
@@ -132,6 +134,9 @@ class GammaSpectrumPlot(QWidget):
         self._data = pg.PlotDataItem(stepMode="center", pen=_DATA_PEN, name="data")
         self._data.setClipToView(True)
         self.plot.addItem(self._data)
+        # Invisible copy of the data scaled up: the automatic range leaves room for labels.
+        self._headroom = pg.PlotDataItem(stepMode="center", pen=pg.mkPen(0, 0, 0, 0))
+        self.plot.addItem(self._headroom)
         self._markers = LineMarkers(self.plot)
         self._overlay = FitOverlay(self.plot, self.residual_plot, self._shown)
         self.region = pg.LinearRegionItem(
@@ -189,6 +194,7 @@ class GammaSpectrumPlot(QWidget):
         """Remove the spectrum, markers and fits."""
         self._edges, self._counts = np.zeros(0), np.zeros(0)
         self._data.setData([], [])
+        self._headroom.setData([], [])
         self._title.setText("")
         self.set_lines([], [])
         self.set_fits([])
@@ -217,6 +223,8 @@ class GammaSpectrumPlot(QWidget):
     def _redraw_data(self) -> None:
         if self._counts.size:
             self._data.setData(self._edges, self._shown(self._counts))
+            factor = HEADROOM[0] if self._log else HEADROOM[1]
+            self._headroom.setData(self._edges, self._shown(self._counts) * factor)
         self._overlay.redraw()
 
     # ------------------------------------------------------------------ scale
@@ -337,9 +345,6 @@ class GammaSpectrumPlot(QWidget):
         vb.setXRange(lo_kev, hi_kev, padding=0.0)
         vb.setAutoVisible(y=True)
         vb.enableAutoRange(axis=pg.ViewBox.YAxis)
-        rvb = self.residual_plot.getViewBox()
-        rvb.setAutoVisible(y=True)
-        rvb.enableAutoRange(axis=pg.ViewBox.YAxis)
 
     def x_range_kev(self) -> tuple[float, float]:
         """Return the visible energy range."""
