@@ -138,6 +138,7 @@ class WaveformPlotWidget(QWidget):
             pen=pg.mkPen("#c0c0c0"),
             labelTextColor=_AXIS_COLOUR,
         )
+        self.legend.setVisible(False)  # until there is something to list
         vb = self.plot.getViewBox()
         vb.setMouseMode(pg.ViewBox.RectMode)  # drag a box to zoom, right-click to undo
         vb.sigRangeChangedManually.connect(self._on_range_changed_manually)
@@ -272,9 +273,9 @@ class WaveformPlotWidget(QWidget):
                 raise ValueError(f"trace {name!r} has shape {y.shape}, time axis {t.shape}")
         self._redraw()
 
-    def clear(self) -> None:
-        """Remove the event (keeps windows and view options)."""
-        self.set_event(np.zeros(0), {}, title="")
+    def clear(self, message: str = "") -> None:
+        """Remove the event (keeps windows and view options); ``message`` replaces the title."""
+        self.set_event(np.zeros(0), {}, title=message)
 
     def raw_view(self) -> bool:
         """Return True when the raw ADC samples are shown."""
@@ -357,6 +358,7 @@ class WaveformPlotWidget(QWidget):
             for label in entries[len(shown) :]:
                 self.legend.addItem(self._marker_items[label], label)
             self._legend_entries = entries
+            self.legend.setVisible(bool(entries))  # no empty frame in an empty plot
         self._place_legend(shown)
         self._set_y_label()
         self._place_overlays()

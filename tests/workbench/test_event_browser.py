@@ -277,6 +277,19 @@ def test_open_dialog_recent_and_close(window, kr_run, monkeypatch):
 def test_empty_window(window):
     runs, waves, rq_pane = _panes(window)
     assert not waves.stepper.isEnabled()
+    assert waves.plot._title.text().startswith("No run selected")
+    assert not waves.plot.legend.isVisible()
     assert rq_pane.caption.text() == "No event shown."
     assert "No runs open" in runs.details.text()
     assert not runs.reduce_action.isEnabled()
+
+
+def test_demo_action_opens_the_campaign(window, kr_run, bkg_run, monkeypatch):
+    monkeypatch.setattr(
+        "analysis_core.sim.demo.ensure_demo_campaign",
+        lambda out_dir=None, **hooks: [bkg_run, kr_run, kr_run.with_name("manifest.json")],
+    )
+    runs, _, _ = _panes(window)
+    runs.demo_action.trigger()
+    assert list(window.ctx.state.runs) == [str(bkg_run.resolve()), str(kr_run.resolve())]
+    assert window.ctx.state.current_info.name == "kr_run.h5"

@@ -48,6 +48,7 @@ def test_file_menu_holds_pane_actions_and_quit(window):
     assert _texts(_menu(window, "File")) == [
         "Open runs…",
         "Open recent",
+        "Open demo campaign",
         "Reduce selected run",
         "Close selected run",
         "Quit",

@@ -129,6 +129,7 @@ class RunLoader(QObject):
             hooks=True,
             title="Preparing the demo campaign (simulated on first use)",
             on_done=self._on_demo_ready,
+            on_cancelled=self._on_demo_cancelled,
         )
 
     def _on_ticket_done(self, ticket: _Ticket, loaded: LoadedRun) -> None:
@@ -159,6 +160,9 @@ class RunLoader(QObject):
             self._select_when_loaded = None
             self._state.set_current_run(info.path)
         self.run_loaded.emit(info.path)
+
+    def _on_demo_cancelled(self) -> None:
+        self._notifier.info("Demo campaign cancelled; it is completed on the next request")
 
     def _on_demo_ready(self, paths: list[Path]) -> None:
         select = next((p for p in paths if p.name == DEMO_SELECTED_RUN), None)

@@ -92,6 +92,7 @@ class RunsController(QObject):
         pane.run_selected.connect(self._on_run_selected)
         pane.files_dropped.connect(ctx.loader.open_files)
         pane.open_requested.connect(self._on_open_requested)
+        pane.demo_requested.connect(ctx.loader.open_demo)
         pane.reduce_requested.connect(self.reduce)
         pane.close_requested.connect(self._on_close_requested)
         pane.recent_requested.connect(self._on_recent_requested)
@@ -204,6 +205,7 @@ def build(ctx: AppContext) -> PaneBinding:
             "File": [
                 pane.open_action,
                 pane.recent_menu,
+                pane.demo_action,
                 pane.reduce_action,
                 pane.close_action,
             ]

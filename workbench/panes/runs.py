@@ -22,8 +22,8 @@ __all__ = ["RAW_FILE_FILTER", "RunsPane"]
 
 RAW_FILE_FILTER = "LArCal raw runs (*.h5 *.hdf5);;All files (*)"
 _EMPTY_HINT = (
-    "No runs open.\n\nDrop .h5 raw files here, use File ▸ Open… (Ctrl+O), "
-    "or start with  launch.py --demo."
+    "No runs open.\n\nDrop .h5 raw files here, use File ▸ Open runs… (Ctrl+O), "
+    "or try File ▸ Open demo campaign."
 )
 
 
@@ -34,6 +34,8 @@ class RunsPane(QWidget):
     -------
     open_requested()
         The user wants to open files (the controller asks ``ask_open_files``).
+    demo_requested()
+        The user wants the demo campaign.
     reduce_requested(str)
         Reduce the run with this path.
     close_requested(str)
@@ -49,6 +51,7 @@ class RunsPane(QWidget):
     """
 
     open_requested = Signal()
+    demo_requested = Signal()
     reduce_requested = Signal(str)
     close_requested = Signal(str)
     run_selected = Signal(str)
@@ -72,6 +75,11 @@ class RunsPane(QWidget):
         self.close_action.setToolTip("Remove the selected run from the session (files untouched)")
         self.close_action.triggered.connect(self._on_close_triggered)
         self.recent_menu = QMenu("Open &recent", self)
+        self.demo_action = QAction("Open &demo campaign", self)
+        self.demo_action.setToolTip(
+            "Simulated LED, background, 83mKr, 57Co and 241Am runs (built on first use)"
+        )
+        self.demo_action.triggered.connect(self._on_demo_triggered)
 
         toolbar = QToolBar(self)
         toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
@@ -142,6 +150,10 @@ class RunsPane(QWidget):
     @Slot()
     def _on_open_triggered(self) -> None:
         self.open_requested.emit()
+
+    @Slot()
+    def _on_demo_triggered(self) -> None:
+        self.demo_requested.emit()
 
     @Slot()
     def _on_reduce_triggered(self) -> None:

@@ -20,6 +20,8 @@ from workbench.event_view import EventView
 
 __all__ = ["WaveformPane"]
 
+_NO_RUN_MESSAGE = "No run selected: open runs (File ▸ Open runs…) or drop .h5 files here"
+
 
 def event_title(view: EventView, run_name: str, n_events: int) -> str:
     """Return the one-line caption above the plot."""
@@ -54,14 +56,19 @@ class WaveformPane(QWidget):
         layout.addWidget(self.stepper)
         layout.addWidget(self.plot, 1)
         self._run_name = ""
+        self._empty_message = _NO_RUN_MESSAGE
+        self.plot.clear(_NO_RUN_MESSAGE)
 
     def show_run(self, name: str, n_events: int) -> None:
         """Prepare for a run of ``n_events`` (0 clears the pane)."""
         self._run_name = name
         with QSignalBlocker(self.stepper):
             self.stepper.set_count(n_events)
+        self._empty_message = (
+            "" if n_events else f"{name} has no events" if name else _NO_RUN_MESSAGE
+        )
         if n_events == 0:
-            self.plot.clear()
+            self.plot.clear(self._empty_message)
 
     def show_index(self, index: int) -> None:
         """Put ``index`` in the stepper without emitting ``event_requested``."""
@@ -71,7 +78,7 @@ class WaveformPane(QWidget):
     def show_event(self, view: EventView | None) -> None:
         """Draw the traces of ``view`` (None clears the plot)."""
         if view is None:
-            self.plot.clear()
+            self.plot.clear(self._empty_message)
             return
         self.plot.set_windows(view.windows_ns, view.delayed_after_ns)
         self.plot.set_event(
