@@ -21,58 +21,26 @@ import numpy as np
 import pyqtgraph as pg
 from numpy.typing import ArrayLike
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
-    QSizePolicy,
     QVBoxLayout,
     QWidget,
 )
+
+from widgets.elided_label import ElidedLabel
+from widgets.pulse_windows import PulseWindowsOverlay
 
 __all__ = ["TRACE_COLOURS", "WaveformPlotWidget"]
 
 #: Colour of a trace by name; other names cycle through ``_CYCLE``.
 TRACE_COLOURS = {"top": "#1f77b4", "bottom": "#e6550d", "sum": "#202020"}
 _CYCLE = ("#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#17becf")
-_WINDOW_RGB = (46, 160, 67)  # green shading of the integration windows
-_WINDOW_ALPHA = 28  # per window: nested windows add up, darkest near t0
 _MARKER_SYMBOLS = ("o", "t", "s", "d", "star")
 _MARKER_COLOURS = ("#ffd54f", "#ce93d8", "#80deea", "#a5d6a7", "#ffab91")
 _AXIS_COLOUR = "#303030"
-#: Label heights along the window-end lines (fraction of the view), staggered so that the
-#: labels of close windows (35 and 55 ns) and of t0 do not overlap in the full view.
-_LABEL_POSITIONS = (0.90, 0.83, 0.76, 0.69, 0.62, 0.55)
-_T0_LABEL_POSITION = 0.97
-_DELAYED_LABEL_POSITION = 0.50
-
-
-class _ElidedLabel(QLabel):
-    """A one-line label that shortens its text with "…" instead of growing its parent."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._full = ""
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-
-    def setText(self, text: str) -> None:  # noqa: N802 (Qt override)
-        self._full = text
-        self.setToolTip(text)
-        self._elide()
-
-    def text(self) -> str:  # noqa: D102 (Qt override: the full text, not the elided one)
-        return self._full
-
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: D102 (Qt override)
-        super().resizeEvent(event)
-        self._elide()
-
-    def _elide(self) -> None:
-        metrics = self.fontMetrics()
-        super().setText(metrics.elidedText(self._full, Qt.TextElideMode.ElideRight, self.width()))
 
 
 class WaveformPlotWidget(QWidget):
@@ -102,12 +70,10 @@ class WaveformPlotWidget(QWidget):
         self._baselines: dict[str, float] = {}
         self._markers: dict[str, tuple[float, float]] = {}
         self._t0_ns = math.nan
-        self._windows_ns: tuple[float, ...] = ()
-        self._delayed_after_ns: float | None = None
         self._raw_view = False
         self._zoom_mode = "full"  # "full", "prompt" or "custom" (user panned/zoomed)
 
-        self._title = _ElidedLabel(self)
+        self._title = ElidedLabel(self)
         self._zoom_btn = QPushButton(f"Zoom t0 … +{self.prompt_span_ns:g} ns", self)
         self._zoom_btn.setToolTip("Show the prompt light: t0 - 50 ns to t0 + 500 ns")
         self._zoom_btn.clicked.connect(self.zoom_prompt)
@@ -145,33 +111,7 @@ class WaveformPlotWidget(QWidget):
 
         self._curves: dict[str, pg.PlotDataItem] = {}
         self._baseline_lines: dict[str, pg.InfiniteLine] = {}
-        self._window_regions: list[pg.LinearRegionItem] = []
-        self._window_lines: list[pg.InfiniteLine] = []
-        self._t0_line = pg.InfiniteLine(
-            angle=90,
-            movable=False,
-            pen=pg.mkPen("#2e7d32", width=1.5),
-            label="t0",
-            labelOpts={  # left of the line: the prompt peak is usually just right of it
-                "position": _T0_LABEL_POSITION,
-                "color": "#2e7d32",
-                "anchors": [(1, 0.5), (1, 0.5)],
-            },
-        )
-        self._delayed_line = pg.InfiniteLine(
-            angle=90,
-            movable=False,
-            pen=pg.mkPen("#7b1fa2", width=1, style=Qt.PenStyle.DashLine),
-            label="",
-            labelOpts={
-                "position": _DELAYED_LABEL_POSITION,
-                "color": "#7b1fa2",
-                "anchors": [(0, 0.5), (1, 0.5)],
-            },
-        )
-        for line in (self._t0_line, self._delayed_line):
-            line.setZValue(5)
-            self.plot.addItem(line, ignoreBounds=True)
+        self.overlay = PulseWindowsOverlay(self.plot)
         self._marker_items: dict[str, pg.ScatterPlotItem] = {}
         self._legend_entries: list[str] = []
 
@@ -194,41 +134,8 @@ class WaveformPlotWidget(QWidget):
         self, windows_ns: Sequence[float], delayed_after_ns: float | None = None
     ) -> None:
         """Set the integration windows (ns after t0) and the delayed-search start (ns after t0)."""
-        windows = tuple(sorted(float(w) for w in windows_ns))
-        delayed = None if delayed_after_ns is None else float(delayed_after_ns)
-        if self._window_regions and (windows, delayed) == (
-            self._windows_ns,
-            self._delayed_after_ns,
-        ):
-            return
-        self._windows_ns = windows
-        self._delayed_after_ns = delayed
-        for item in (*self._window_regions, *self._window_lines):
-            self.plot.removeItem(item)
-        self._window_regions = []
-        self._window_lines = []
-        brush = pg.mkBrush(*_WINDOW_RGB, _WINDOW_ALPHA)
-        for i, w in enumerate(self._windows_ns):
-            region = pg.LinearRegionItem((0.0, w), movable=False, brush=brush, pen=pg.mkPen(None))
-            region.setZValue(-10)
-            line = pg.InfiniteLine(
-                angle=90,
-                movable=False,
-                pen=pg.mkPen((*_WINDOW_RGB, 150), width=1, style=Qt.PenStyle.DotLine),
-                label=f"{w:g} ns",
-                labelOpts={
-                    "position": _LABEL_POSITIONS[i % len(_LABEL_POSITIONS)],
-                    "color": (30, 110, 45),
-                    "anchors": [(0, 0.5), (1, 0.5)],
-                },
-            )
-            self.plot.addItem(region, ignoreBounds=True)
-            self.plot.addItem(line, ignoreBounds=True)
-            self._window_regions.append(region)
-            self._window_lines.append(line)
-        if self._delayed_after_ns is not None:
-            self._delayed_line.label.setFormat(f"delayed ≥ t0+{self._delayed_after_ns:g} ns")
-        self._place_overlays()
+        self.overlay.set_windows(windows_ns, delayed_after_ns)
+        self.overlay.place(self._t0_ns if self._time_ns.size else math.nan)
 
     def set_event(
         self,
@@ -424,20 +331,7 @@ class WaveformPlotWidget(QWidget):
             dot.setVisible(finite)
 
     def _place_overlays(self) -> None:
-        have_t0 = math.isfinite(self._t0_ns) and self._time_ns.size > 0
-        t0 = self._t0_ns if have_t0 else 0.0
-        for region, line, w in zip(
-            self._window_regions, self._window_lines, self._windows_ns, strict=True
-        ):
-            region.setRegion((t0, t0 + w))
-            line.setValue(t0 + w)
-            region.setVisible(have_t0)
-            line.setVisible(have_t0)
-        self._t0_line.setValue(t0)
-        self._t0_line.setVisible(have_t0)
-        if self._delayed_after_ns is not None:
-            self._delayed_line.setValue(t0 + self._delayed_after_ns)
-        self._delayed_line.setVisible(have_t0 and self._delayed_after_ns is not None)
+        self.overlay.place(self._t0_ns if self._time_ns.size else math.nan)
 
     def _apply_zoom(self) -> None:
         if self._time_ns.size == 0 or self._zoom_mode == "custom":

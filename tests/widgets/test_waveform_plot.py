@@ -51,11 +51,11 @@ def test_traces_drawn_with_given_data(plot):
 
 def test_windows_and_markers_follow_t0(plot):
     _event(plot, t0=-12.0)
-    regions = [r.getRegion() for r in plot._window_regions]
+    regions = [r.getRegion() for r in plot.overlay.regions]
     assert regions == [(-12.0, -12.0 + w) for w in (35.0, 55.0, 90.0, 240.0)]
-    assert plot._t0_line.value() == -12.0
-    assert plot._delayed_line.value() == -12.0 + 152.0
-    assert all(r.isVisible() for r in plot._window_regions)
+    assert plot.overlay.t0_line.value() == -12.0
+    assert plot.overlay.delayed_line.value() == -12.0 + 152.0
+    assert all(r.isVisible() for r in plot.overlay.regions)
     assert list(plot._marker_items) == ["delayed pulse 9 ADC"]
     assert plot._marker_items["delayed pulse 9 ADC"].data["x"][0] == -12.0 + 200.0
     assert [item.text for _, item in plot.legend.items][-1] == "delayed pulse 9 ADC"
@@ -63,16 +63,16 @@ def test_windows_and_markers_follow_t0(plot):
 
 def test_no_pulse_hides_overlays(plot):
     _event(plot, t0=math.nan)
-    assert not plot._t0_line.isVisible()
-    assert not any(r.isVisible() for r in plot._window_regions)
-    assert not plot._delayed_line.isVisible()
+    assert not plot.overlay.t0_line.isVisible()
+    assert not any(r.isVisible() for r in plot.overlay.regions)
+    assert not plot.overlay.delayed_line.isVisible()
 
 
 def test_custom_windows(plot):
     plot.set_windows([20.0, 100.0], delayed_after_ns=None)
     _event(plot, t0=0.0)
-    assert [r.getRegion() for r in plot._window_regions] == [(0.0, 20.0), (0.0, 100.0)]
-    assert not plot._delayed_line.isVisible()
+    assert [r.getRegion() for r in plot.overlay.regions] == [(0.0, 20.0), (0.0, 100.0)]
+    assert not plot.overlay.delayed_line.isVisible()
 
 
 def test_raw_view_toggle(qtbot, plot):
@@ -126,7 +126,7 @@ def test_clear(plot):
     _event(plot)
     plot.clear()
     assert plot.curve_names() == []
-    assert not plot._t0_line.isVisible()
+    assert not plot.overlay.t0_line.isVisible()
 
 
 def test_items_are_reused_when_stepping(plot):
@@ -143,3 +143,17 @@ def test_non_finite_marker_is_hidden(plot):
     plot.set_event(T, {"sum": np.zeros(T.size)}, t0_ns=0.0, markers={"m": (math.nan, 1.0)})
     assert not plot._marker_items["m"].isVisible()
     assert [item.text for _, item in plot.legend.items] == ["sum"]
+
+
+def test_window_labels_and_elided_title(qtbot, plot):
+    _event(plot, t0=0.0)
+    labels = [line.label.format for line in plot.overlay.window_lines]
+    assert labels == ["35 ns", "55 ns", "90 ns", "240 ns"]
+    assert plot.overlay.delayed_line.label.format == "delayed ≥ t0+152 ns"
+    long_title = "kr_run.h5 · " + "x" * 500
+    plot.set_event(T, {"sum": np.zeros(T.size)}, title=long_title)
+    assert plot._title.text() == long_title  # full text kept (and as tooltip) ...
+    assert plot._title.toolTip() == long_title
+    shown = super(type(plot._title), plot._title).text()
+    assert shown.endswith("…")  # ... while the label shows an elided version
+    assert len(shown) < len(long_title)

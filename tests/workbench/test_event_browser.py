@@ -151,8 +151,8 @@ def test_waveform_plot_shows_the_event_traces(opened):
     assert "event 12 / 600" in waves.plot._title.text()
     t0 = view.rq["t0_ns"]
     if math.isfinite(t0):
-        assert waves.plot._t0_line.value() == t0
-        assert waves.plot._window_regions[2].getRegion() == (t0, t0 + 90.0)
+        assert waves.plot.overlay.t0_line.value() == t0
+        assert waves.plot.overlay.regions[2].getRegion() == (t0, t0 + 90.0)
     waves.plot.set_raw_view(True)
     x, y = waves.plot.curve_data("top")
     with RawFile(path) as raw:
