@@ -322,10 +322,10 @@ class GammaSpectrumPlot(QWidget):
         e = self._edges
         if e.size < 2 or not (e[0] <= energy_kev <= e[-1]):
             return None
-        fwhm = self.fwhm_guess_at(energy_kev)
         centres = 0.5 * (e[:-1] + e[1:])
-        near = np.flatnonzero(np.abs(centres - energy_kev) <= fwhm)
+        near = np.flatnonzero(np.abs(centres - energy_kev) <= self.fwhm_guess_at(energy_kev))
         peak = float(centres[near[np.argmax(self._counts[near])]]) if near.size else energy_kev
+        fwhm = self.fwhm_guess_at(peak)
         lo = peak - REGION_HALF_WIDTH_FWHM * fwhm
         hi = peak + REGION_HALF_WIDTH_FWHM * fwhm
         self.set_region(lo, hi)
