@@ -9,7 +9,9 @@ What to use when
   (the ``analysis_core.progress`` protocol).
 - ``key=``: jobs that recompute the same thing (the view of the current event) share a key; a
   newer submission cancels the older one and the older result is dropped (generation numbers).
-- ``title=None`` makes a quiet job: it does not appear in the status bar (per-event work).
+- ``title=None`` makes a quiet job: it does not appear in the status bar (per-event work) and
+  runs in a separate pool, so long titled jobs (reductions, simulations) occupying every
+  thread never stall interactive updates.
 - ``JobRunner(inline=True)``: run every job synchronously in ``submit`` (deterministic tests).
 
 The worker never touches widgets: it only emits ``JobSignals``, which are connected to bound
@@ -270,9 +272,11 @@ class JobRunner(QObject):
     ) -> None:
         super().__init__(parent)
         self.inline = inline
-        self.pool = QThreadPool(self)
+        self.pool = QThreadPool(self)  # titled, long jobs
+        self.quick_pool = QThreadPool(self)  # quiet, interactive jobs
         if max_threads is not None:
-            self.pool.setMaxThreadCount(max(1, int(max_threads)))
+            for pool in (self.pool, self.quick_pool):
+                pool.setMaxThreadCount(max(1, int(max_threads)))
         self._ids = itertools.count(1)
         self._live: dict[int, JobHandle] = {}
         self._latest: dict[str, int] = {}
@@ -328,7 +332,7 @@ class JobRunner(QObject):
         if self.inline:
             job.run()
         else:
-            self.pool.start(job)
+            (self.pool if title is not None else self.quick_pool).start(job)
         return handle
 
     def is_superseded(self, handle: JobHandle) -> bool:
@@ -371,10 +375,12 @@ class JobRunner(QObject):
             handle.cancel()
 
     def shutdown(self, timeout_ms: int = 2000) -> bool:
-        """Cancel everything and wait for the pool; return True when it drained in time."""
+        """Cancel everything and wait for the pools; return True when they drained in time."""
         self.cancel_all()
-        self.pool.clear()  # jobs still queued never start
-        drained = bool(self.pool.waitForDone(timeout_ms))
+        drained = True
+        for pool in (self.pool, self.quick_pool):
+            pool.clear()  # jobs still queued never start
+            drained = bool(pool.waitForDone(timeout_ms)) and drained
         for handle in list(self._live.values()):
             self.release(handle)  # late queued signals are ignored from now on
         return drained

@@ -21,7 +21,7 @@ CHUNK_EVENTS = 256  # what simulate_run writes
 def _assert_drained(runner: JobRunner) -> None:
     """Fail when a test leaves jobs running, then stop them so nothing leaks."""
     busy = runner.active_count()
-    threads = runner.pool.activeThreadCount()
+    threads = runner.pool.activeThreadCount() + runner.quick_pool.activeThreadCount()
     runner.shutdown(5000)
     assert busy == 0, f"{busy} job(s) still running at teardown ({threads} pool threads busy)"
 

@@ -190,3 +190,22 @@ def test_failure_never_crashes_in_either_mode(qtbot, inline):
     qtbot.waitUntil(lambda: runner.active_count() == 0, timeout=5000)
     assert rec.errors
     runner.shutdown()
+
+
+def test_quiet_jobs_are_not_stalled_by_long_ones(qtbot):
+    runner = JobRunner(max_threads=1)
+    gate = threading.Event()
+    started = threading.Event()
+    rec = Recorder()
+
+    def long_job(*, progress, cancel):
+        started.set()
+        gate.wait(10)
+
+    runner.submit(long_job, hooks=True, title="Long")  # occupies the only titled thread
+    assert started.wait(5)
+    runner.submit(_add, 20, 22, on_done=rec.on_done)  # quiet: its own pool
+    qtbot.waitUntil(lambda: rec.done == [42], timeout=5000)
+    gate.set()
+    qtbot.waitUntil(lambda: runner.active_count() == 0, timeout=5000)
+    runner.shutdown()
