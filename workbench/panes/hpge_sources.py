@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 
 from PySide6.QtCore import QDateTime, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
@@ -294,11 +295,16 @@ class HpgeSourcesPanel(QWidget):
         """Return the certificate as entered (activity in Bq, ISO date or "")."""
         ref = self.reference.dateTime()
         return {
-            "activity_bq": self.activity.value() * self._unit_factor,
-            "activity_err_bq": self.activity_err.value() * self._unit_factor,
+            "activity_bq": self._in_bq(self.activity),
+            "activity_err_bq": self._in_bq(self.activity_err),
             "reference_date": "" if ref == _NOT_SET else ref.toString(_ISO),
             "label": self.label.text().strip(),
         }
+
+    def _in_bq(self, spin: QDoubleSpinBox) -> float:
+        # Through decimals: 1.11 kBq typed is exactly 1110 Bq, as on the command line.
+        typed = Decimal(repr(round(spin.value(), spin.decimals())))
+        return float(typed * Decimal(repr(self._unit_factor)))
 
     def _edit(self, **fields: object) -> None:
         if self._key:
