@@ -6,11 +6,14 @@ What to use when
 - ``reduce_file(raw_path, rq_path)``: the same, then write the RQ file atomically (nothing is
   left at ``rq_path`` when the run fails or is cancelled).
 
-The run is read chunk by chunk (``chunk_events`` events, about 16 MB by default). A reader
-thread fetches chunk k+1 from HDF5 while the numba kernel (which releases the GIL) reduces
-chunk k, and a third thread streams the file's bytes through SHA-256 for the metadata, so the
-input file is read once from disk and the hash costs little extra wall time. Memory stays at
-a few chunks plus the output columns (about 90 bytes per event).
+The run is read chunk by chunk (``chunk_events`` events, about 16 MB by default) and reduced
+by the numba kernel (all cores; it releases the GIL). SHA-256 of the input file, for the
+metadata, runs in its own thread at the same time; being serial it is the critical path on
+small machines, so while it runs it keeps a core to itself and the others read and reduce
+(with a reader thread prefetching chunk k+1 during the kernel on chunk k when two or more
+cores are left). Hot in the page cache on 2 cores, a run is then limited by SHA-256
+(~1.4 GB/s); ``hash_input=False`` roughly doubles the speed. Memory stays at a few chunks plus
+the output columns (about 90 bytes per event).
 """
 
 from __future__ import annotations
@@ -45,17 +48,18 @@ __all__ = ["DEFAULT_CHUNK_BYTES", "file_sha256", "reduce_file", "reduce_raw"]
 
 #: Default size of one streamed chunk of waveforms (rounded to whole HDF5 chunks).
 DEFAULT_CHUNK_BYTES = 16 * 2**20
-_HASH_BLOCK = 4 * 2**20
+_HASH_BLOCK = 2**20
 
 
 def file_sha256(path: str | os.PathLike[str], stop: threading.Event | None = None) -> str | None:
-    """Return the hex SHA-256 of a file, read in 4 MB blocks (None if ``stop`` was set)."""
+    """Return the hex SHA-256 of a file, read in 1 MB blocks (None if ``stop`` was set)."""
     h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(_HASH_BLOCK):
+    buf = memoryview(bytearray(_HASH_BLOCK))
+    with open(path, "rb", buffering=0) as f:
+        while size := f.readinto(buf):
             if stop is not None and stop.is_set():
                 return None
-            h.update(block)  # releases the GIL for large blocks
+            h.update(buf[:size])  # releases the GIL for large blocks
     return h.hexdigest()
 
 
@@ -200,6 +204,50 @@ def _metadata(
     }
 
 
+def _stream(
+    rf: RawFile,
+    plan: _Plan,
+    step: int,
+    times: NDArray[np.float64],
+    columns: dict[str, NDArray[Any]],
+    hasher: _Hasher | None,
+    progress: ProgressFn | None,
+    cancel: CancelToken | None,
+) -> None:
+    """Read, reduce and store the run chunk by chunk into the preallocated ``columns``.
+
+    CPU plan: SHA-256 is serial, so while it runs it is the critical path and keeps a core to
+    itself; the other cores read and reduce. A reader thread prefetches chunk k+1 during the
+    kernel on chunk k whenever at least two cores are left for that; with only one (2-core
+    machine while hashing) read and kernel alternate on it.
+    """
+    n = rf.n_events
+    cores = numba.get_num_threads()
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="larcal-read") as pool:
+        pending: Future[NDArray[np.integer]] | None = None
+        try:
+            for start in range(0, n, step):
+                stop = min(start + step, n)
+                block = pending.result() if pending is not None else rf.read(start, stop)
+                pending = None
+                check_cancel(cancel)
+                spare = cores - (1 if hasher is not None and hasher.running else 0)
+                if stop < n and spare >= 2:
+                    pending = pool.submit(rf.read, stop, min(stop + step, n))
+                part = plan.reduce(block, start, times[start:stop], max(1, spare))
+                for name, values in part.items():
+                    columns[name][start:stop] = values
+                del block, part
+                if progress is not None:
+                    progress(stop, n)
+        finally:
+            if pending is not None:
+                pending.cancel()
+                # wait for a running read so that the file is not closed under it
+                with contextlib.suppress(BaseException):
+                    pending.result()
+
+
 def reduce_raw(
     raw: RawFile | str | os.PathLike[str],
     config: ReductionConfig | None = None,
@@ -227,7 +275,8 @@ def reduce_raw(
         Events per chunk (default: about 16 MB); rounded up to whole HDF5 chunks.
     hash_input : bool
         Compute the SHA-256 of the raw file for the metadata (default True; ~1.4 GB/s on
-        one core with SHA extensions, overlapped with the reduction).
+        one core with SHA extensions, overlapped with the reduction). False leaves
+        ``input_sha256`` None.
 
     Returns
     -------
@@ -254,42 +303,11 @@ def reduce_raw(
         times = rf.event_time_s()
         columns = {k: np.empty(n, dtype=dt) for k, (dt, _, _) in RQ_COLUMNS.items()}
         step = _chunk_length(rf, chunk_events)
-        starts = list(range(0, n, step))
         if hash_input:
             hasher = _Hasher(rf.path)
         if progress is not None:
             progress(0, n)
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="larcal-read") as pool:
-            pending: Future[NDArray[np.integer]] | None = None
-            if starts:
-                pending = pool.submit(rf.read, starts[0], min(step, n))
-            try:
-                for k, start in enumerate(starts):
-                    assert pending is not None
-                    block = pending.result()
-                    stop = start + block.shape[0]
-                    pending = None
-                    check_cancel(cancel)
-                    if k + 1 < len(starts):
-                        nxt = starts[k + 1]
-                        pending = pool.submit(rf.read, nxt, min(nxt + step, n))
-                    # SHA-256 is serial: while it runs it is the critical path, so leave it a
-                    # core (measured: 2.6x faster end to end on 2 cores than competing).
-                    threads = None
-                    if hasher is not None and hasher.running:
-                        threads = max(1, numba.get_num_threads() - 1)
-                    part = plan.reduce(block, start, times[start:stop], threads)
-                    for name, values in part.items():
-                        columns[name][start:stop] = values
-                    del block, part
-                    if progress is not None:
-                        progress(stop, n)
-            finally:
-                if pending is not None:
-                    pending.cancel()
-                    # wait for a running read so the file is not closed under it
-                    with contextlib.suppress(BaseException):
-                        pending.result()
+        _stream(rf, plan, step, times, columns, hasher, progress, cancel)
         sha = hasher.result() if hasher is not None else None
         hasher = None
         return RQTable(columns, _metadata(rf, config, plan, sha))
