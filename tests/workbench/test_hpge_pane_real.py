@@ -16,7 +16,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-from PySide6.QtCore import QDateTime, QPointF, QSettings, Qt
+from PySide6.QtCore import QCoreApplication, QDateTime, QEvent, QPointF, QSettings, Qt
 
 from analysis_core.cli.main import main as larcal
 from analysis_core.hpge.efficiency import fit_efficiency, load_efficiency_curve
@@ -30,6 +30,13 @@ pytestmark = pytest.mark.realdata
 
 EU = REAL_DATA / "hpge" / "curie_eu_calib_7cm.Spe"
 RTOL = 1e-12  # same code, same input: agreement to rounding
+
+
+def _dispose(window):
+    """Close and delete the window now (not at interpreter exit, half torn down)."""
+    window.close()
+    window.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
 
 
 def _select(combo, data):
@@ -72,7 +79,7 @@ def gui(qapp, tmp_path_factory):
         window=window, ctrl=ctrl, pane=pane, key=key, tmp=tmp,
         cli=json.loads(out.getvalue()), cli_out=cli_out,
     )  # fmt: skip
-    window.close()
+    _dispose(window)
 
 
 def _assert_same(a, b):

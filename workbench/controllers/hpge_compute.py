@@ -57,6 +57,7 @@ from analysis_core.progress import CancelToken, ProgressFn
 __all__ = [
     "MAX_MANUAL_PEAKS",
     "ActivityReport",
+    "AttenuationResult",
     "CalibrationSource",
     "ContainerPair",
     "analyse_spectrum",
@@ -234,15 +235,28 @@ class ContainerPair:
     excluded_kev: tuple[float, ...] = ()
 
 
+@dataclass(frozen=True)
+class AttenuationResult:
+    """Measured transmissions and their model (None when not wanted or not fittable)."""
+
+    model: AttenuationModel | None
+    points: tuple[AttenuationPoint, ...]
+    message: str = ""
+
+
 def fit_container_attenuation(
     pairs: Sequence[ContainerPair], kind: str = "power"
-) -> tuple[AttenuationModel | None, tuple[AttenuationPoint, ...]]:
-    """Return the transmission model (None for ``kind="none"``) and the measured points.
+) -> AttenuationResult:
+    """Return the transmission points of every pair and their model of ``kind``.
+
+    ``kind="none"`` gives no model. A model that cannot be fitted to the points (too few
+    energies, no attenuation for a power law) gives no model and the reason in ``message``:
+    the points are still worth showing, and another kind may fit.
 
     Raises
     ------
-    CalibrationError, FitError
-        No line common to a pair, or too few points for the model.
+    CalibrationError
+        No line common to a pair (nothing measured at all).
     """
     points: list[AttenuationPoint] = []
     for pair in pairs:
@@ -252,10 +266,13 @@ def fit_container_attenuation(
         )
         points += [p for p in pts if all(abs(p.energy_kev - e) > 1e-3 for e in pair.excluded_kev)]
     if kind == "none":
-        return None, tuple(points)
+        return AttenuationResult(None, tuple(points), "no container correction chosen (μ = 1)")
     if not points:
-        raise CalibrationError("no container transmission measured (no usable line in the pairs)")
-    return fit_attenuation(points, kind=kind), tuple(points)
+        raise CalibrationError("no container transmission measured (every line excluded)")
+    try:
+        return AttenuationResult(fit_attenuation(points, kind=kind), tuple(points))
+    except FitError as exc:
+        return AttenuationResult(None, tuple(points), f"no {kind} model: {exc}")
 
 
 @dataclass(frozen=True)

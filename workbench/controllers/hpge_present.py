@@ -234,7 +234,7 @@ class HpgePresenter(QObject):
             self._pane.show_attenuation_message(s.attenuation_message)
             return
         rows, curve, summary = attenuation_view(
-            s.attenuation, s.attenuation_points, self._assay_energies()
+            s.attenuation, s.attenuation_points, self._assay_energies(), s.attenuation_message
         )
         self._pane.show_attenuation(rows, curve, summary, self._assay_energies())
 

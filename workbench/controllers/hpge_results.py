@@ -20,6 +20,7 @@ from PySide6.QtCore import QObject
 from analysis_core.errors import CalibrationError
 from analysis_core.hpge.efficiency_points import source_label
 from workbench.controllers.hpge_compute import (
+    AttenuationResult,
     CalibrationSource,
     ContainerPair,
     assay_activity,
@@ -136,9 +137,8 @@ class HpgeResults(QObject):
             on_error=self._on_attenuation_failed,
         )
 
-    def _on_attenuation_fitted(self, result: tuple[Any, tuple[Any, ...]]) -> None:
-        model, points = result
-        self._s.set_attenuation(model, points, "")
+    def _on_attenuation_fitted(self, result: AttenuationResult) -> None:
+        self._s.set_attenuation(result.model, result.points, result.message)
         self.refresh_activity()
 
     def _on_attenuation_failed(self, message: str) -> None:

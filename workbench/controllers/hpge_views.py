@@ -234,7 +234,7 @@ def efficiency_view(curve: Any) -> EfficiencyView:
 
 
 def attenuation_view(
-    model: Any, points: Sequence[Any], assay_kev: Sequence[float] = ()
+    model: Any, points: Sequence[Any], assay_kev: Sequence[float] = (), message: str = ""
 ) -> tuple[list[AttenuationRow], tuple[NDArray, NDArray, NDArray], str]:
     """Return the rows, the model curve (E, mu, mu_err) and a summary of the transmission."""
     rows = [
@@ -249,7 +249,8 @@ def attenuation_view(
     ]
     if model is None:
         empty = np.zeros(0)
-        return rows, (empty, empty, empty), "No container model: μ = 1 at every line."
+        why = message or "no container model"
+        return rows, (empty, empty, empty), f"{why[:1].upper()}{why[1:]}; the assay uses μ = 1."
     energies = [p.energy_kev for p in points] + list(assay_kev)
     grid = np.linspace(0.9 * min(energies), 1.05 * max(energies), 200)
     mu = np.asarray(model.mu(grid), dtype=float)
