@@ -106,7 +106,7 @@ class ReductionConfig:
             object.__setattr__(self, "spe_gain_adc_ns", gains)
         if self.capacitive_tau_ns is not None:
             if not _is_pos(float(self.capacitive_tau_ns)):
-                raise ValueError(
+                raise CalibrationError(
                     f"capacitive_tau_ns must be positive, got {self.capacitive_tau_ns}"
                 )
             object.__setattr__(self, "capacitive_tau_ns", float(self.capacitive_tau_ns))

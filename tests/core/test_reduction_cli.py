@@ -91,3 +91,12 @@ def test_bad_gains_give_one_line_error(tmp_path, events, capsys):
     assert code == 2
     assert "needs channels named top and bottom" in err
     assert not out.exists()
+
+
+def test_bad_capacitive_tau_gives_one_line_error(tmp_path, events, capsys):
+    raw, out = tmp_path / "run.h5", tmp_path / "rq.h5"
+    write_raw(raw, events[:5])
+    code, _, err = run(["reduce", str(raw), "--out", str(out), "--capacitive-tau-ns", "-5"], capsys)
+    assert code == 2
+    assert err.startswith("larcal: error: capacitive_tau_ns must be positive")
+    assert not out.exists()
