@@ -86,10 +86,11 @@ class PaneSpec:
 
 def default_panes() -> list[PaneSpec]:
     """Return the panes of the workbench, in the order they are docked."""
-    from workbench.controllers import event_browser, event_rqs, runs
+    from workbench.controllers import event_browser, event_rqs, hpge, runs
 
     return [
         PaneSpec("runs", "Runs", "left", runs.build, shortcut="Ctrl+1"),
         PaneSpec("waveforms", "Waveforms", "centre", event_browser.build, shortcut="Ctrl+2"),
         PaneSpec("event_rqs", "Event RQs", "right", event_rqs.build, shortcut="Ctrl+3"),
+        PaneSpec("hpge", "HPGe assay", "centre", hpge.build, shortcut="Ctrl+6"),
     ]
