@@ -28,7 +28,6 @@ Implementation notes
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from typing import Any
@@ -39,6 +38,13 @@ from numba import njit, prange
 from numpy.typing import NDArray
 
 from analysis_core.reduction.config import SampleWindows
+from analysis_core.reduction.primitives import (
+    isum,
+    isum_moment,
+    onset,
+    peaks,
+    stats,
+)
 
 # OpenMP worker threads (numba's "omp" threading layer) spin after each parallel region by
 # default, stealing the core that the HDF5 reader and the SHA-256 thread need between kernel
@@ -71,130 +77,6 @@ _N_FLOAT = 6
 
 _LAUNCH_LOCK = threading.Lock()
 _NAN = np.nan
-
-
-@njit(nogil=True, cache=True)
-def _stats(x: Any) -> tuple[float, float]:
-    """Mean and rms (ddof=0) of the integer slice ``x`` from exact int64 sums."""
-    s1 = np.int64(0)
-    s2 = np.int64(0)
-    for s in range(x.shape[0]):
-        q = np.int64(x[s])
-        s1 += q
-        s2 += q * q
-    n = x.shape[0]
-    mean = s1 / n
-    num = n * s2 - s1 * s1  # exact: n^2 * variance
-    var = num / (float(n) * float(n))
-    return mean, math.sqrt(var) if var > 0.0 else 0.0
-
-
-@njit(nogil=True, cache=True)
-def _isum(x: Any) -> int:
-    """Exact int64 sum of an integer slice (loops from 0 so that LLVM vectorises it)."""
-    acc = np.int64(0)
-    for s in range(x.shape[0]):
-        acc += x[s]
-    return acc
-
-
-@njit(nogil=True, cache=True)
-def _isum_moment(x: Any) -> tuple[int, int]:
-    """Exact ``(sum x[j], sum j * x[j])`` of an integer slice."""
-    a = np.int64(0)
-    m = np.int64(0)
-    for j in range(x.shape[0]):
-        q = np.int64(x[j])
-        a += q
-        m += j * q
-    return a, m
-
-
-@njit(nogil=True, cache=True, fastmath=True)
-def _max(x: Any) -> Any:
-    """Largest element of a non-empty, NaN-free slice (fastmath lets floats vectorise)."""
-    m = x[0]
-    for s in range(1, x.shape[0]):
-        m = max(m, x[s])
-    return m
-
-
-@njit(nogil=True, cache=True)
-def _first(x: Any, m: Any) -> int:
-    """Index of the first element of ``x`` equal to ``m`` (-1 if none).
-
-    Blocks of 32 are tested with a branch-free (vectorised) any-equal before the scalar scan
-    of the block that holds the match: twice as fast as a plain early-exit loop.
-    """
-    n = x.shape[0]
-    b = 0
-    while b + 32 <= n:
-        hit = False
-        for j in range(32):
-            hit |= x[b + j] == m
-        if hit:
-            break
-        b += 32
-    for s in range(b, n):
-        if x[s] == m:
-            return s
-    return -1
-
-
-@njit(nogil=True, cache=True)
-def _onset(
-    tr: Any,
-    offset: float,
-    s0: int,
-    s1: int,
-    npk: int,
-    thr: float,
-    low_noise: float,
-    low_frac: float,
-) -> int:
-    """Onset sample of the first pulse of ``tr - offset``; -1 when none.
-
-    The first sample in ``[s0, s1)`` above ``thr`` is the crossing; the local peak is the
-    largest value in ``npk`` samples from it; the onset walks back from the crossing while the
-    previous sample is above ``max(low_frac * peak, low_noise)``, never before ``s0``.
-    """
-    n = tr.shape[0]
-    cross = -1
-    for s in range(s0, s1):
-        if tr[s] - offset > thr:
-            cross = s
-            break
-    if cross < 0:
-        return -1
-    pk = tr[cross] - offset
-    for s in range(cross + 1, min(cross + npk, n)):
-        q = tr[s] - offset
-        if q > pk:
-            pk = q
-    low = max(low_frac * pk, low_noise)
-    t = cross
-    while t > s0 and tr[t - 1] - offset > low:
-        t -= 1
-    return t
-
-
-@njit(nogil=True, cache=True)
-def _peaks(tr: Any, t0: int, d0: int, end: int) -> tuple[int, int]:
-    """First argmax of ``tr[t0:end]`` and of ``tr[d0:end]`` (-1 when that range is empty).
-
-    One pass: maxima of ``[t0, d0)`` and ``[d0, end)``, then the first index of each.
-    """
-    d0 = min(max(d0, t0), end)
-    if d0 >= end:
-        m1 = _max(tr[t0:end])
-        return t0 + _first(tr[t0:end], m1), -1
-    m2 = _max(tr[d0:end])
-    i2 = d0 + _first(tr[d0:end], m2)
-    if d0 > t0:
-        m1 = _max(tr[t0:d0])
-        if m1 >= m2:
-            return t0 + _first(tr[t0:d0], m1), i2
-    return i2, i2
 
 
 @njit(nogil=True, cache=True)
@@ -233,12 +115,12 @@ def _event(wf, i, ip, fp, win, inv_gain, w, v, pre, base, rms, sat, ch_tot, out)
     # --- baselines (exact integer statistics) and the noise of the summed trace
     B = 0.0
     for c in range(C):
-        mean, sd = _stats(wf[i, c, b0:b1])
+        mean, sd = stats(wf[i, c, b0:b1])
         base[c, i] = mean
         rms[c, i] = sd
         B += mean
     pB = pol * B
-    noise = _stats(w[b0:b1])[1]
+    noise = stats(w[b0:b1])[1]
     thr = max(thr_rms * noise, thr_min)
     # --- capacitive correction: closed form of the recursion (see module notes); the summed
     # corrected trace is v[s] = (w[s] - pB) / a + r * (Pw[s] - s * pB), Pw the exclusive
@@ -246,7 +128,7 @@ def _event(wf, i, ip, fp, win, inv_gain, w, v, pre, base, rms, sat, ch_tot, out)
     r = 1.0 / a_hp - 1.0
     if corrected:
         inv_a = 1.0 / a_hp
-        pw = _isum(w[:s0])
+        pw = isum(w[:s0])
         ws = w[s0:]  # slices indexed from 0 let LLVM drop negative-index checks
         ps = pre[s0:]
         vs = v[s0:]
@@ -255,9 +137,9 @@ def _event(wf, i, ip, fp, win, inv_gain, w, v, pre, base, rms, sat, ch_tot, out)
             pw += ws[s]
         for s in range(ws.shape[0]):  # vectorised
             vs[s] = (float(ws[s]) - pB) * inv_a + r * (float(ps[s]) - (s + s0) * pB)
-        t0 = _onset(v, 0.0, s0, s1, npk, thr, low_rms * noise, low_frac)
+        t0 = onset(v, 0.0, s0, s1, npk, thr, low_rms * noise, low_frac)
     else:
-        t0 = _onset(w, pB, s0, s1, npk, thr, low_rms * noise, low_frac)
+        t0 = onset(w, pB, s0, s1, npk, thr, low_rms * noise, low_frac)
     if t0 < 0:
         for k in range(out.shape[0]):
             out[k, i] = _NAN
@@ -274,18 +156,18 @@ def _event(wf, i, ip, fp, win, inv_gain, w, v, pre, base, rms, sat, ch_tot, out)
         tr = wf[i, c]
         mc = base[c, i]
         g = dt * inv_gain[c]
-        p0 = _isum(tr[:t0]) if corrected else 0
+        p0 = isum(tr[:t0]) if corrected else 0
         k = t0
         a_sum = np.int64(0)
         m1_sum = np.int64(0)
         for j in range(nw + 1):
             e = end if j == nw else min(t0 + win[j], end)
             if corrected:
-                da, dm = _isum_moment(tr[k:e])
+                da, dm = isum_moment(tr[k:e])
                 a_sum += da
                 m1_sum += dm + k * da
             else:
-                a_sum += _isum(tr[k:e])
+                a_sum += isum(tr[k:e])
             k = max(k, e)
             n_s = k - t0
             val = pol * (float(a_sum) - n_s * mc)
@@ -299,11 +181,11 @@ def _event(wf, i, ip, fp, win, inv_gain, w, v, pre, base, rms, sat, ch_tot, out)
             out[1 + j, i] += val * g
     # --- prompt peak and delayed peak of the summed trace
     if corrected:
-        p, q = _peaks(v, t0, t0 + kdel, end)
+        p, q = peaks(v, t0, t0 + kdel, end)
         out[6, i] = v[p]
         out[8, i] = v[q] if q >= 0 else _NAN
     else:
-        p, q = _peaks(w, t0, t0 + kdel, end)
+        p, q = peaks(w, t0, t0 + kdel, end)
         out[6, i] = float(w[p]) - pB
         out[8, i] = float(w[q]) - pB if q >= 0 else _NAN
     out[7, i] = (p - t0) * dt
