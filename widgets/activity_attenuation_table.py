@@ -46,6 +46,7 @@ MODEL_KINDS = (
     ("none", "no container (μ = 1)"),
 )
 _COLUMNS = ("E (keV)", "Nuclide", "μ", "± μ", "Model μ", "Pull")
+_BAND = pg.mkBrush(120, 120, 120, 60)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +111,10 @@ class AttenuationTableWidget(QWidget):
             axis.setPen(pg.mkPen("#303030"))
             axis.setTextPen(pg.mkPen("#303030"))
         self._items: list[pg.GraphicsObject] = []
+        self.legend = self.plot.addLegend(
+            offset=(-10, -10), brush=pg.mkBrush(255, 255, 255, 220), pen=pg.mkPen("#c0c0c0"),
+            labelTextColor="#303030",
+        )  # fmt: skip
         self.exporter = PlotExporter(self.plot, [("attenuation", self.plot)], self, name="mu")
         self.exporter.add_to_view_menus()
 
@@ -188,30 +193,34 @@ class AttenuationTableWidget(QWidget):
         for item in self._items:
             self.plot.removeItem(item)
         self._items = []
-        if curve is not None and curve[0].size:
-            e, mu, err = curve
-            lo = pg.PlotCurveItem(e, mu - err, pen=pg.mkPen(None))
-            hi = pg.PlotCurveItem(e, mu + err, pen=pg.mkPen(None))
-            line = pg.PlotDataItem(e, mu, pen=pg.mkPen("#202020", width=1.5), name="model")
-            self._items += [lo, hi, pg.FillBetweenItem(lo, hi, brush=(120, 120, 120, 60)), line]
-            for e in self._marks:
-                self._items.append(
-                    pg.InfiniteLine(
-                        e, angle=90, pen=pg.mkPen("#7b1fa2", style=Qt.PenStyle.DashLine),
-                        label=f"{e:.1f}", labelOpts={"position": 0.06, "color": "#7b1fa2"},
-                    )
-                )  # fmt: skip
+        self.legend.clear()
+        legend: list[tuple[pg.GraphicsObject, str]] = []
         if self._rows:
             e = np.array([r.energy_kev for r in self._rows])
             mu = np.array([r.mu for r in self._rows])
             err = np.array([r.mu_err for r in self._rows])
             pen = pg.mkPen("#1f77b4", width=1.2)
-            self._items.append(pg.ErrorBarItem(x=e, y=mu, height=2 * err, pen=pen))
-            self._items.append(
-                pg.ScatterPlotItem(x=e, y=mu, symbol="o", size=8, pen=pen, brush="#1f77b4")
-            )
+            spots = pg.ScatterPlotItem(x=e, y=mu, symbol="o", size=8, pen=pen, brush="#1f77b4")
+            self._items += [pg.ErrorBarItem(x=e, y=mu, height=2 * err, pen=pen), spots]
+            legend.append((spots, "measured"))
+        if curve is not None and curve[0].size:
+            e, mu, err = curve
+            lo = pg.PlotCurveItem(e, mu - err, pen=pg.mkPen(None))
+            hi = pg.PlotCurveItem(e, mu + err, pen=pg.mkPen(None))
+            line = pg.PlotDataItem(e, mu, pen=pg.mkPen("#202020", width=1.5))
+            self._items += [lo, hi, pg.FillBetweenItem(lo, hi, brush=_BAND), line]
+            legend.append((line, "model ± 1σ"))
+            mark_pen = pg.mkPen("#7b1fa2", style=Qt.PenStyle.DashLine)
+            for x in self._marks:
+                mark = pg.InfiniteLine(x, angle=90, pen=mark_pen)
+                mark.setToolTip(f"assayed line {x:.1f} keV")
+                self._items.append(mark)
+            if self._marks:
+                legend.append((pg.PlotDataItem([], [], pen=mark_pen), "assayed lines"))
         for item in self._items:
             self.plot.addItem(item)
+        for item, text in legend:
+            self.legend.addItem(item, text)
 
     # ------------------------------------------------------------------ kind
     def set_model_kind(self, kind: str) -> None:

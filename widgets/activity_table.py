@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QHeaderView,
     QLabel,
-    QSplitter,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -169,15 +169,13 @@ class ActivityTableWidget(QWidget):
         bar.addWidget(self._decay_box)
         bar.addWidget(self._date)
         bar.addStretch(1)
-        split = self._split = QSplitter(Qt.Orientation.Vertical, self)
-        split.addWidget(self.lines_table)
-        split.addWidget(self.budget_table)
-        split.setChildrenCollapsible(False)
+        self.lines_table.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addLayout(bar)
         layout.addWidget(self.summary)
-        layout.addWidget(split, 1)
+        layout.addWidget(self.lines_table)
+        layout.addWidget(self.budget_table, 1)
         self.clear("No activity yet.")
 
     # ------------------------------------------------------------------ content
@@ -225,14 +223,22 @@ class ActivityTableWidget(QWidget):
         for k, ln in enumerate(lines):
             rel = ln.activity_err_bq / ln.activity_bq if ln.activity_bq else math.nan
             b.setItem(last, 4 + k, _cell(_fmt(100 * rel, ".3f"), bold=True))
-        row_h = t.verticalHeader().defaultSectionSize()
-        head = t.horizontalHeader().height() + 2 * t.frameWidth() + 4
-        self._split.setSizes([head + row_h * len(lines), head + row_h * (len(budget) + 1)])
+        self._fit_lines_height()
+
+    def _fit_lines_height(self) -> None:
+        """Make the per-line table exactly as tall as its rows (the budget takes the rest)."""
+        t = self.lines_table
+        rows = max(t.rowCount(), 1)
+        head = t.horizontalHeader().sizeHint().height()
+        scroll = t.horizontalScrollBar().sizeHint().height()
+        height = head + rows * t.verticalHeader().defaultSectionSize() + 2 * t.frameWidth()
+        t.setFixedHeight(height + scroll)
 
     def clear(self, message: str = "") -> None:
         """Empty the tables and show ``message``."""
         self._lines, self._budget = [], []
         self.lines_table.setRowCount(0)
+        self._fit_lines_height()
         self.budget_table.setRowCount(0)
         self.budget_table.setColumnCount(len(_BUDGET_FIXED))
         self.summary.setText(message)

@@ -355,6 +355,7 @@ class EfficiencyPlot(QWidget):
                 )  # fmt: skip
                 self._add(self.residual_plot, rbars, self._res_items)
                 self._add(self.residual_plot, rspots, self._res_items)
+        self._fit_residual_range(good & ~p["excl"] & np.isfinite(ry), ry, rerr)
         ring = good & p["flag"]
         if ring.any():
             rings = pg.ScatterPlotItem(
@@ -365,6 +366,17 @@ class EfficiencyPlot(QWidget):
         if (good & p["excl"]).any():
             sample = pg.ScatterPlotItem(symbol="o", size=9, pen=pg.mkPen("#555555"), brush="w")
             self.legend.addItem(sample, "excluded (hollow)")
+
+    def _fit_residual_range(self, used: NDArray, ry: NDArray, rerr: NDArray) -> None:
+        """Fit the residual axis to the fitted points (an excluded outlier may fall outside)."""
+        vb = self.residual_plot.getViewBox()
+        if not used.any():
+            vb.enableAutoRange(axis=pg.ViewBox.YAxis)
+            return
+        reach = np.abs(ry[used]) + np.nan_to_num(rerr[used])
+        floor = 2.0 if self._mode == "relative" else 3.0
+        top = 1.25 * max(floor, float(reach.max()))
+        vb.setYRange(-top, top, padding=0.0)
 
     @Slot(object, object)
     def _on_points_clicked(self, _item: object, points: object) -> None:

@@ -237,9 +237,15 @@ class GammaSpectrumPlot(QWidget):
         self._log = on
         with QSignalBlocker(self._log_box):
             self._log_box.setChecked(on)
-        self.plot.setLogMode(y=on)
+        vb = self.plot.getViewBox()
+        x_range = vb.viewRange()[0]
+        auto_x = vb.autoRangeEnabled()[0]
+        self.plot.setLogMode(y=on)  # pyqtgraph re-enables auto range on both axes here
         self._redraw_data()
-        self.plot.getViewBox().enableAutoRange(axis=pg.ViewBox.YAxis)
+        if not auto_x:
+            vb.setXRange(*x_range, padding=0.0)  # keep the energy range the user looks at
+        vb.setAutoVisible(y=True)
+        vb.enableAutoRange(axis=pg.ViewBox.YAxis)
         self.log_scale_changed.emit(on)
 
     def is_log_scale(self) -> bool:

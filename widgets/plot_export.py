@@ -4,9 +4,11 @@ What to use when
 ----------------
 - ``export_png(item, path)``, ``export_svg(item, path)``: save a ``PlotItem`` or a whole
   ``GraphicsLayout`` (a plot with its residual panel) as an image, e.g. for a logbook or a talk.
-  PNG goes through ``pyqtgraph.exporters.ImageExporter`` at twice the screen resolution; SVG is
-  painted with ``QSvgGenerator`` (``pyqtgraph``'s ``SVGExporter`` cannot parse the path syntax
-  that Qt >= 6.10 writes, pyqtgraph issue #3485).
+  Both paint the scene with Qt directly: PNG into an image of twice the screen resolution
+  (device pixel ratio 2, so lines, text and legend all scale; ``pyqtgraph``'s
+  ``ImageExporter`` leaves the legend at screen size), SVG with ``QSvgGenerator``
+  (``pyqtgraph``'s ``SVGExporter`` cannot parse the path syntax Qt >= 6.10 writes, pyqtgraph
+  issue #3485).
 - ``export_csv(plot_item, path)``: the plotted data of one ``PlotItem`` through
   ``pyqtgraph.exporters.CSVExporter`` (curves, scatter points, error bars, by item name).
 - ``write_csv(path, header, columns)``: columns you choose (e.g. the true counts of a spectrum
@@ -32,7 +34,7 @@ import numpy as np
 import pyqtgraph as pg
 import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QObject, QRect, QRectF, QSize, Signal, Slot
-from PySide6.QtGui import QAction, QPainter
+from PySide6.QtGui import QAction, QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
 from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QMenu, QToolButton, QWidget
 
@@ -85,7 +87,7 @@ def export_png(item: QGraphicsItem, path: str | os.PathLike[str], *, scale: floa
     path : str or PathLike
         Output file.
     scale : float
-        Pixels per screen pixel (2 keeps lines crisp when projected).
+        Image pixels per screen pixel (2 keeps lines and text crisp when projected).
 
     Returns
     -------
@@ -93,13 +95,22 @@ def export_png(item: QGraphicsItem, path: str | os.PathLike[str], *, scale: floa
         The file written.
     """
     rect = _scene_rect(item)
-    exporter = pg_exporters.ImageExporter(item)
-    params = exporter.parameters()
-    params["width"] = max(1, round(rect.width() * scale))
-    params["height"] = max(1, round(rect.height() * scale))
-    params["antialias"] = True
+    w, h = max(1, round(rect.width() * scale)), max(1, round(rect.height() * scale))
+    # A high-DPI image: Qt scales everything, cosmetic pens and the legend included
+    # (pyqtgraph's ImageExporter leaves the legend at screen size in a larger image).
+    image = QImage(w, h, QImage.Format.Format_ARGB32_Premultiplied)
+    image.setDevicePixelRatio(scale)
+    image.fill(QColor("white"))
+    painter = QPainter(image)
+    try:
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        painter.setRenderHint(QPainter.RenderHint.TextAntialiasing)
+        item.scene().render(painter, QRectF(0, 0, w / scale, h / scale), rect)
+    finally:
+        painter.end()
     with _atomic_target(path) as tmp:
-        exporter.export(tmp)
+        if not image.save(tmp, "PNG"):
+            raise OSError(f"cannot write a PNG image to {tmp}")
     return Path(path)
 
 

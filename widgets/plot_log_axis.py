@@ -3,9 +3,10 @@
 What to use when
 ----------------
 - ``LogAxis("bottom")``: put ``log10(x)`` into the plot and label the axis with ``x``: 100, 200,
-  500, 1000 keV rather than pyqtgraph's ``1·10²``. Major ticks at 1, 2, 5 x 10^k within about a
-  decade and a half, at 1 x 10^k over wider ranges, minor ticks at the other integers; a range
-  narrower than a factor of two gets evenly spaced ticks in linear units. Plotting log10 values
+  500, 1000 keV rather than pyqtgraph's ``1·10²``. Major ticks at 1, 2, 3, 5 x 10^k within a
+  decade and a quarter, at 1, 2, 5 x 10^k up to a decade and a half, at 1 x 10^k over wider
+  ranges, minor ticks at the other integers; a range narrower than a factor of two gets
+  evenly spaced ticks in linear units. Plotting log10 values
   yourself (instead of ``PlotItem.setLogMode``) also keeps error bars and fill bands right,
   which pyqtgraph's log mode does not transform.
 """
@@ -53,7 +54,7 @@ class LogAxis(pg.AxisItem):
                 out.append((spacing, vals))
             self._major = {round(v, 9) for v in (out[0][1] if out else [])}
             return out
-        mant_major = (1, 2, 5) if span <= 1.6 else (1,)
+        mant_major = (1, 2, 3, 5) if span <= 1.25 else (1, 2, 5) if span <= 1.6 else (1,)
         k0, k1 = math.floor(lo) - 1, math.ceil(hi) + 1
         step = max(1, math.ceil(span / 8)) if span > 8 else 1
         major, minor = [], []

@@ -102,11 +102,13 @@ def test_clicking_a_point_emits_its_index_and_energy(plot, qtbot):
     assert blocker.args == [3, pytest.approx(122.1)]
 
 
-def test_log_axis_labels_plain_numbers_at_1_2_5():
+def test_log_axis_labels_plain_numbers_at_round_values():
     axis = LogAxis("bottom")
     levels = axis.tickValues(np.log10(90.0), np.log10(1500.0), 600)
     major = levels[0][1]
-    assert axis.tickStrings(major, 1.0, 1.0) == ["100", "200", "500", "1000"]
+    assert axis.tickStrings(major, 1.0, 1.0) == ["100", "200", "300", "500", "1000"]
+    wide = axis.tickValues(np.log10(20.0), np.log10(3000.0), 600)[0][1]
+    assert axis.tickStrings(wide, 1.0, 1.0) == ["100", "1000"]
     assert axis.tickStrings(levels[1][1][:1], 1.0, 1.0) == [""]  # minor ticks unlabelled
     assert format_tick(0.002) == "0.002"
     assert format_tick(2e-5) == "2e-5"

@@ -164,3 +164,13 @@ def test_demo_builds(qtbot):
     qtbot.waitExposed(w)
     assert w.windowTitle().endswith("demo")
     assert w.line_labels() == ["Eu-152 344.3", "Eu-152 778.9"]
+
+
+def test_switching_the_count_scale_keeps_the_energy_range(plot):
+    edges, counts = _spectrum()
+    plot.set_spectrum(edges, counts)
+    plot.zoom_to(290.0, 310.0)
+    plot.set_log_scale(False)
+    assert plot.x_range_kev() == pytest.approx((290.0, 310.0))
+    plot.set_log_scale(True)
+    assert plot.x_range_kev() == pytest.approx((290.0, 310.0))

@@ -9,6 +9,7 @@ import xml.dom.minidom
 import numpy as np
 import pyqtgraph as pg
 import pytest
+from PySide6.QtGui import QImage
 
 from widgets.plot_export import PlotExporter, export_csv, export_png, export_svg, write_csv
 
@@ -41,6 +42,12 @@ def test_png_is_twice_the_screen_size(layout, tmp_path):
     assert width == round(2 * rect.width())
     assert abs(height - 2 * rect.height()) <= 2  # aspect kept to a pixel
     assert [p.name for p in tmp_path.iterdir()] == ["plot.png"]  # no temporary left
+    image = QImage(str(out))
+    assert image.pixelColor(0, 0).name() == "#ffffff"  # white background
+    colours = {
+        image.pixelColor(x, y).name() for x in range(0, width, 3) for y in range(0, height, 3)
+    }
+    assert len(colours) > 10  # something was drawn (axes, text, the curve)
 
 
 def test_svg_is_valid_xml_with_paths(layout, tmp_path):

@@ -89,6 +89,9 @@ def test_attenuation_rows_model_and_kind(qtbot):
     w.set_model_curve(grid, np.full(11, 0.8), np.full(11, 0.01), "constant", marks_kev=[520.4])
     marks = [i for i in w._items if isinstance(i, pg.InfiniteLine)]
     assert [m.value() for m in marks] == [520.4]
+    assert [label.text for _, label in w.legend.items] == [
+        "measured", "model ± 1σ", "assayed lines",
+    ]  # fmt: skip
     with qtbot.waitSignal(w.model_kind_changed) as blocker:
         w._kind.setCurrentIndex(3)
     assert blocker.args == ["none"]
