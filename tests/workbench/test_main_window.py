@@ -24,18 +24,21 @@ def _texts(menu):
 
 
 def test_default_docks_and_areas(window):
-    assert window.pane_keys() == ["runs", "waveforms", "event_rqs"]
+    assert window.pane_keys() == ["runs", "waveforms", "event_rqs", "hpge"]
     area = window.dockWidgetArea
     assert area(window.dock("runs")) == Qt.DockWidgetArea.LeftDockWidgetArea
     assert area(window.dock("waveforms")) == Qt.DockWidgetArea.TopDockWidgetArea
     assert area(window.dock("event_rqs")) == Qt.DockWidgetArea.RightDockWidgetArea
-    assert all(window.dock(k).isVisible() for k in window.pane_keys())
+    assert area(window.dock("hpge")) == Qt.DockWidgetArea.TopDockWidgetArea
+    # centre panes share one tab group; the first one is in front
+    assert window.tabifiedDockWidgets(window.dock("hpge")) == [window.dock("waveforms")]
+    assert all(window.dock(k).isVisible() for k in ["runs", "waveforms", "event_rqs"])
     assert window.centralWidget() is None
 
 
 def test_view_menu_lists_and_toggles_docks(window):
     view = _menu(window, "View")
-    assert _texts(view) == ["Runs", "Waveforms", "Event RQs", "Reset layout"]
+    assert _texts(view) == ["Runs", "Waveforms", "Event RQs", "HPGe assay", "Reset layout"]
     toggle = view.actions()[2]
     assert toggle.shortcut().toString() == "Ctrl+3"
     toggle.trigger()
@@ -79,7 +82,7 @@ def test_add_pane_docks_tabs_and_menus(qtbot):
     qtbot.addWidget(window)
     window.show()
     dock = window.dock("note")
-    assert window.tabifiedDockWidgets(dock) == [window.dock("waveforms")]
+    assert window.tabifiedDockWidgets(dock) == [window.dock("waveforms"), window.dock("hpge")]
     assert "Notes" in _texts(_menu(window, "View"))
     assert _texts(_menu(window, "Analysis")) == ["Fit peak"]
     assert _menu(window, "Analysis").menuAction().isVisible()
