@@ -22,6 +22,7 @@ from PySide6.QtCore import QObject
 from PySide6.QtWidgets import QApplication
 
 from analysis_core import __version__
+from workbench.calibration import CalibrationState
 from workbench.context import AppContext
 from workbench.controllers.run_loader import RunLoader
 from workbench.jobs import JobRunner
@@ -64,7 +65,8 @@ def create_main_window(
     jobs = JobRunner(inline=inline_jobs)
     notifier = Notifier()
     loader = RunLoader(state, jobs, settings, notifier)
-    ctx = AppContext(state, jobs, settings, notifier, loader)
+    calib = CalibrationState(state)
+    ctx = AppContext(state, jobs, settings, notifier, loader, calib)
     window = MainWindow(
         ctx,
         default_panes() if panes is None else panes,
@@ -72,7 +74,7 @@ def create_main_window(
         restore_layout=restore_layout,
     )
     # The services live as long as the window (Qt ownership, no module globals).
-    for obj in (state, jobs, notifier, loader):
+    for obj in (state, jobs, notifier, loader, calib):
         obj.setParent(window)
     return window
 

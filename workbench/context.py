@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from workbench.calibration import CalibrationState
 from workbench.controllers.run_loader import RunLoader
 from workbench.jobs import JobRunner
 from workbench.notify import Notifier
@@ -35,6 +36,8 @@ class AppContext:
         Errors and information for the user.
     loader : RunLoader
         Opens runs (dialog, drag-and-drop, command line, demo campaign).
+    calib : CalibrationState
+        The liquid-argon calibration: run roles, SPE gains, cuts, step settings and results.
     """
 
     state: SessionState
@@ -42,3 +45,4 @@ class AppContext:
     settings: Settings
     notifier: Notifier
     loader: RunLoader
+    calib: CalibrationState
