@@ -170,11 +170,11 @@ class CalibrationState(QObject):
 
     # ------------------------------------------------------- step settings
     def settings(self, step: str) -> dict[str, Any]:
-        """A copy of the settings of ``step`` (empty when never set)."""
+        """Return a copy of the settings of ``step`` (empty when never set)."""
         return copy.deepcopy(self._settings.get(step, {}))
 
     def all_settings(self) -> dict[str, dict[str, Any]]:
-        """Settings of every step (a deep copy), as a saved session stores them."""
+        """Return the settings of every step (a deep copy), as a saved session stores them."""
         return copy.deepcopy(self._settings)
 
     def set_settings(self, step: str, settings: dict[str, Any]) -> None:

@@ -44,9 +44,11 @@ def test_gains_steps_and_results(qtbot):
     with qtbot.waitSignal(calib.gains_changed):
         calib.set_gains("A", (100.0, 110.0), (1.0, 1.5))
     calib.set_gains("B", (120, 130))
-    assert calib.gains() == (100.0, 110.0) and calib.gain_errors() == (1.0, 1.5)
+    assert calib.gains() == (100.0, 110.0)
+    assert calib.gain_errors() == (1.0, 1.5)
     calib.set_active_gain_analysis("B")
-    assert calib.gains() == (120.0, 130.0) and calib.gain_errors() is None
+    assert calib.gains() == (120.0, 130.0)
+    assert calib.gain_errors() is None
     with pytest.raises(ValueError, match="unknown analysis"):
         calib.set_gains("C", (1.0, 1.0))
     settings = {"range": [150, 210], "model": "gauss+linear"}
