@@ -24,12 +24,11 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Signal
 
+from analysis_core.steps import ROLES
 from workbench.state import SessionState
 
 __all__ = ["ROLES", "ROLE_OF_RUN_TYPE", "CalibrationState"]
 
-#: Run roles of a calibration campaign, in workflow order.
-ROLES = ("led", "background", "kr", "co57", "am241")
 
 #: Default role of a raw file's ``run_type`` attribute.
 ROLE_OF_RUN_TYPE = {
