@@ -35,7 +35,8 @@ import h5py
 import numba
 import numpy as np
 
-from analysis_core.rawfile import RawFile, RawMetadata, RawWriter
+from analysis_core.rawfile import RawFile, RawMetadata
+from analysis_core.rawwriter import RawWriter
 from analysis_core.reduction import ReductionConfig, reduce_block, reduce_raw
 from analysis_core.reduction.stream import _chunk_length
 

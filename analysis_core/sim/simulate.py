@@ -27,7 +27,8 @@ import numpy as np
 
 from analysis_core import __version__
 from analysis_core.progress import CancelToken, ProgressFn, check_cancel
-from analysis_core.rawfile import RawMetadata, RawWriter
+from analysis_core.rawfile import RawMetadata
+from analysis_core.rawwriter import RawWriter
 from analysis_core.sim.block import simulate_block
 from analysis_core.sim.config import SimConfig
 from analysis_core.sim.pmt import SPEModel

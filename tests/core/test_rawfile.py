@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from analysis_core.errors import RawFormatError
-from analysis_core.rawfile import RawFile, RawMetadata, RawWriter
+from analysis_core.rawfile import RawFile, RawMetadata
+from analysis_core.rawwriter import RawWriter
 
 
 def _write(path, n=10, compression=None, chunk=4):

@@ -13,7 +13,8 @@ import pytest
 from analysis_core import __version__
 from analysis_core.errors import CalibrationError, RawFormatError, RQFormatError
 from analysis_core.progress import Cancelled, EventCancelToken
-from analysis_core.rawfile import RawFile, RawMetadata, RawWriter
+from analysis_core.rawfile import RawFile, RawMetadata
+from analysis_core.rawwriter import RawWriter
 from analysis_core.reduction import ReductionConfig, reduce_block, reduce_file, reduce_raw
 from analysis_core.rqfile import RQ_COLUMNS, read_rq
 from tests.core.test_reduction_support import DIGI, N_SAMPLES, TRIGGER, random_events
