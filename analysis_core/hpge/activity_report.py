@@ -104,10 +104,11 @@ def format_activity_report(
         f"{'E (keV)':>9} {'A (Bq)':>12} {'+- (Bq)':>10} {'+-%':>6} {'weight':>7}  "
         + " ".join(f"{n[:9]:>9}" for n in names)
     )
-    for ln in result.lines:
+    for i, ln in enumerate(result.lines, start=1):
         rel = {t.name: t.rel_err for t in ln.budget}
+        energy = f"{ln.energy_kev:9.2f}" if math.isfinite(ln.energy_kev) else f"{f'line {i}':>9}"
         out.append(
-            f"{ln.energy_kev:9.2f} {ln.activity_bq:12.5g} {ln.activity_err_bq:10.3g} "
+            f"{energy} {ln.activity_bq:12.5g} {ln.activity_err_bq:10.3g} "
             f"{_pct(ln.activity_err_bq / ln.activity_bq):>6} {ln.weight:7.3f}  "
             + " ".join(f"{_pct(rel.get(n, 0.0)):>9}" for n in names)
         )
