@@ -1,0 +1,479 @@
+"""Peak fits of PE and amplitude spectra (41.5 keV Kr, 59.5 keV 241Am, 122 keV 57Co, ...).
+
+What to use when
+----------------
+- ``fit_peak(hist_or_edges, counts, variances, range_=(lo, hi), model=..., cost=...)``: fit one
+  peak (or two) in a window of a histogram; returns a ``FitResult`` and never raises for data
+  problems (empty range, too few counts, flat data, no convergence, peak at the range edge):
+  ``valid=False`` and a plain ``message`` instead. A ``FitError`` is raised only for a wrong
+  call (unknown model or cost, arrays that do not match, Poisson cost on non-integer data).
+- Models (``MODELS``):
+
+  ============================  =========================================================
+  ``gauss``                     area, mean, sigma
+  ``gauss+linear``              + ``bkg_c0`` (counts per unit x at the range centre), ``bkg_c1``
+  ``gauss+exp``                 + ``bkg_c0`` (same), ``bkg_slope`` (1 / unit x)
+  ``two_gauss``                 area, mean, sigma, area_2, mean_2, sigma_2
+  ``two_gauss+linear``          + ``bkg_c0``, ``bkg_c1``
+  ``gauss_exptail+template``    area, mean (the mode), sigma, tail (k: where the exponential
+                                tail starts, in sigmas; side ``tail="high"`` or ``"low"``),
+                                template_scale (x the template histogram, e.g. the 39Ar
+                                delayed-peak amplitudes of Analysis A)
+  ============================  =========================================================
+
+  ``area`` is the peak's total count over all x (not only inside the range).
+- Costs (``COSTS``): ``chi2`` (least squares with the given variances; required for
+  background-subtracted spectra, whose contents are not Poisson), ``poisson`` (binned extended
+  Poisson likelihood; raw integer counts only; its ``chi2`` is the Poisson deviance), ``auto``
+  (``poisson`` when the counts are raw integers and some bin in the range holds fewer than
+  ``LOW_COUNTS``, ``chi2`` otherwise; ``extra["cost_reason"]`` says which and why).
+- Every model is integrated over each bin (differences of cumulative functions), so wide bins
+  cause no bias. ``extra`` holds ``resolution`` (sigma / mean) and ``resolution_err`` (from the
+  covariance), ``area``/``area_err``, the fit range actually used (whole bins whose centres lie
+  in ``range_``), and what ``peak_model_density``/``peak_model_counts`` need to draw the fit.
+- ``peak_model_density(fit, x, component=...)`` and ``peak_model_counts(fit, edges)`` evaluate a
+  fitted model for plots (density in counts per unit x; counts per bin).
+
+Histograms: pass an object with ``edges``, ``counts`` and ``variances`` attributes (e.g.
+``analysis_core.histograms.Hist1D``) as the first argument, or the plain arrays.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+from iminuit import cost as icost
+from numpy.typing import ArrayLike, NDArray
+
+from analysis_core.errors import FitError
+from analysis_core.fitting import shapes
+from analysis_core.fitting.peak_start import estimate_start
+from analysis_core.fitting.result import FitResult, minimize
+
+__all__ = [
+    "COSTS",
+    "LOW_COUNTS",
+    "MODELS",
+    "fit_peak",
+    "model_parameters",
+    "peak_model_counts",
+    "peak_model_density",
+]
+
+_PEAK = ("area", "mean", "sigma")
+_PEAK2 = ("area_2", "mean_2", "sigma_2")
+_PARAMS: dict[str, tuple[str, ...]] = {
+    "gauss": _PEAK,
+    "gauss+linear": (*_PEAK, "bkg_c0", "bkg_c1"),
+    "gauss+exp": (*_PEAK, "bkg_c0", "bkg_slope"),
+    "two_gauss": (*_PEAK, *_PEAK2),
+    "two_gauss+linear": (*_PEAK, *_PEAK2, "bkg_c0", "bkg_c1"),
+    "gauss_exptail+template": (*_PEAK, "tail", "template_scale"),
+}
+#: Fit models by name.
+MODELS = tuple(_PARAMS)
+#: Cost functions by name.
+COSTS = ("auto", "chi2", "poisson")
+#: ``cost="auto"`` picks the Poisson likelihood when a bin of raw counts holds fewer than this.
+LOW_COUNTS = 20
+#: A peak whose area is below this many standard errors is reported as not significant.
+MIN_SIGNIFICANCE = 2.0
+
+
+def model_parameters(model: str) -> tuple[str, ...]:
+    """Return the parameter names of ``model``; ``FitError`` for an unknown model."""
+    try:
+        return _PARAMS[model]
+    except KeyError:
+        raise FitError(f"unknown peak model {model!r}; choose one of {', '.join(MODELS)}") from None
+
+
+def _unpack(
+    edges: Any, counts: ArrayLike | None, variances: ArrayLike | None
+) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64] | None]:
+    if hasattr(edges, "edges") and hasattr(edges, "counts"):
+        hist = edges
+        edges, counts = hist.edges, hist.counts
+        if variances is None:
+            variances = getattr(hist, "variances", None)
+    e = np.asarray(edges, dtype=float)
+    if counts is None:
+        raise FitError("fit_peak needs counts (or a histogram with edges and counts)")
+    c = np.asarray(counts, dtype=float)
+    if e.ndim != 1 or c.ndim != 1 or e.size != c.size + 1:
+        raise FitError(
+            f"histogram shapes do not match: {e.size} edges for {c.size} bins (need bins + 1)"
+        )
+    if e.size > 1 and not np.all(np.diff(e) > 0):
+        raise FitError("histogram edges must increase strictly")
+    v = None if variances is None else np.asarray(variances, dtype=float)
+    if v is not None and v.shape != c.shape:
+        raise FitError(f"variances have {v.size} bins, counts {c.size}")
+    return e, c, v
+
+
+def _is_raw(c: NDArray[np.float64], v: NDArray[np.float64] | None) -> bool:
+    raw = bool(np.all(c >= 0) and np.all(np.abs(c - np.round(c)) < 1e-9))
+    return raw and (v is None or bool(np.allclose(v, c, rtol=1e-9, atol=1e-9)))
+
+
+class _Evaluator:
+    """Cumulative and density functions of one model on one fit range."""
+
+    def __init__(
+        self,
+        model: str,
+        x_ref: float,
+        x_lo: float,
+        side: str,
+        t_edges: NDArray[np.float64] | None = None,
+        t_counts: NDArray[np.float64] | None = None,
+    ) -> None:
+        self.model, self.x_ref, self.x_lo, self.side = model, x_ref, x_lo, side
+        self.t_edges, self.t_counts = t_edges, t_counts
+
+    def cdf(self, x: Any, p: Sequence[float]) -> NDArray[np.float64]:
+        m = self.model
+        if m.startswith("gauss_exptail"):
+            out = shapes.gaussexp_cdf(x, p[0], p[1], p[2], p[3], self.side)
+            return out + shapes.template_cdf(x, p[4], self.t_edges, self.t_counts)
+        out = shapes.gauss_cdf(x, p[0], p[1], p[2])
+        if m.startswith("two_gauss"):
+            out = out + shapes.gauss_cdf(x, p[3], p[4], p[5])
+        if m.endswith("+linear"):
+            out = out + shapes.linear_cdf(x, p[-2], p[-1], self.x_ref, self.x_lo)
+        elif m.endswith("+exp"):
+            out = out + shapes.exp_cdf(x, p[-2], p[-1], self.x_ref, self.x_lo)
+        return out
+
+    def density(self, x: Any, p: Sequence[float], component: str) -> NDArray[np.float64]:
+        m = self.model
+        zero = np.zeros_like(np.asarray(x, dtype=float))
+        parts: dict[str, NDArray[np.float64]] = {"peak": zero, "peak_2": zero, "background": zero}
+        if m.startswith("gauss_exptail"):
+            parts["peak"] = shapes.gaussexp_pdf(x, p[0], p[1], p[2], p[3], self.side)
+            if self.t_edges is not None and self.t_counts is not None:
+                parts["background"] = shapes.template_pdf(x, p[4], self.t_edges, self.t_counts)
+        else:
+            parts["peak"] = shapes.gauss_pdf(x, p[0], p[1], p[2])
+            if m.startswith("two_gauss"):
+                parts["peak_2"] = shapes.gauss_pdf(x, p[3], p[4], p[5])
+            if m.endswith("+linear"):
+                parts["background"] = shapes.linear_pdf(x, p[-2], p[-1], self.x_ref)
+            elif m.endswith("+exp"):
+                parts["background"] = shapes.exp_pdf(x, p[-2], p[-1], self.x_ref)
+        if component == "total":
+            return parts["peak"] + parts["peak_2"] + parts["background"]
+        if component not in parts:
+            raise FitError(f"unknown model component {component!r}")
+        return parts[component]
+
+
+def _template_counts(template: Any, edges: NDArray[np.float64]) -> NDArray[np.float64]:
+    if template is None:
+        raise FitError("model gauss_exptail+template needs a template histogram (template=...)")
+    if hasattr(template, "counts"):
+        t_edges = np.asarray(template.edges, dtype=float)
+        if t_edges.shape != edges.shape or not np.allclose(t_edges, edges):
+            raise FitError("the template histogram must have the same bin edges as the data")
+        t = np.asarray(template.counts, dtype=float)
+    else:
+        t = np.asarray(template, dtype=float)
+    if t.shape != (edges.size - 1,):
+        raise FitError(f"template has {t.size} bins, the data {edges.size - 1}")
+    return t
+
+
+def fit_peak(
+    edges: Any,
+    counts: ArrayLike | None = None,
+    variances: ArrayLike | None = None,
+    range_: tuple[float, float] | Sequence[float] | None = None,
+    model: str = "gauss+linear",
+    cost: str = "auto",
+    start: Mapping[str, float] | None = None,
+    *,
+    template: Any = None,
+    tail: str = "high",
+    fixed: Sequence[str] = (),
+    min_counts: float = 10.0,
+) -> FitResult:
+    """Fit a peak model to the bins of a histogram inside ``range_``.
+
+    Parameters
+    ----------
+    edges : array_like or histogram
+        Bin edges (n + 1), or an object with ``edges``, ``counts`` and ``variances``.
+    counts : array_like, optional
+        Bin contents (n); counts or background-subtracted counts.
+    variances : array_like, optional
+        Variance of each bin (required for meaningful chi2 on subtracted spectra); None means
+        Poisson (``variances = counts``).
+    range_ : (float, float), optional
+        Fit window in x units; bins whose centres lie inside are used. None = all bins.
+    model : str
+        One of ``MODELS``.
+    cost : str
+        One of ``COSTS``.
+    start : mapping, optional
+        Starting values overriding the estimates from the data (any subset of parameters).
+    template : array_like or histogram, optional
+        Background template on the same bins (``gauss_exptail+template`` only).
+    tail : {"high", "low"}
+        Side of the exponential tail of ``gauss_exptail+template``.
+    fixed : sequence of str
+        Parameters held at their start values.
+    min_counts : float
+        Raw-count fits with fewer counts in the range fail with "too few counts".
+
+    Returns
+    -------
+    FitResult
+        ``extra`` has ``resolution``, ``resolution_err``, ``area``, ``area_err``, ``fit_range``,
+        ``n_bins``, ``counts_in_range``, ``x_ref``, ``tail_side``, ``cost_reason``.
+
+    Raises
+    ------
+    FitError
+        For an unknown model or cost, mismatched arrays, a missing template, or a Poisson cost
+        on data that are not raw counts.
+    """
+    names = model_parameters(model)
+    if cost not in COSTS:
+        raise FitError(f"unknown cost {cost!r}; choose one of {', '.join(COSTS)}")
+    if tail not in ("high", "low"):
+        raise FitError(f"tail must be 'high' or 'low', got {tail!r}")
+    e, c, v = _unpack(edges, counts, variances)
+    t_all = _template_counts(template, e) if model.startswith("gauss_exptail") else None
+    raw = _is_raw(c, v)
+    if cost == "poisson" and not raw:
+        raise FitError(
+            "the Poisson likelihood needs raw integer counts; use cost 'chi2' for "
+            "background-subtracted or weighted spectra"
+        )
+
+    def failed(message: str) -> FitResult:
+        return FitResult.failed(names, message, model=model, cost=cost)
+
+    centres_all = 0.5 * (e[:-1] + e[1:])
+    lo, hi = (float(e[0]), float(e[-1])) if range_ is None else map(float, range_)
+    if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:
+        return failed(f"empty range: lower end {lo:g} is not below upper end {hi:g}")
+    sel = np.flatnonzero((centres_all >= lo) & (centres_all <= hi))
+    if sel.size == 0:
+        return failed(f"empty range: no bin centre between {lo:g} and {hi:g}")
+    i0, i1 = int(sel[0]), int(sel[-1]) + 1
+    xe, cr = e[i0 : i1 + 1], c[i0:i1]
+    vr = None if v is None else v[i0:i1]
+    n_free = len(names) - len(fixed)
+    if cr.size < n_free + 2:
+        return failed(
+            f"too few bins in range: {cr.size} bins for {n_free} free parameters "
+            f"(need at least {n_free + 2}); widen the range or use finer bins"
+        )
+    total = float(np.sum(cr))
+    if raw and total < min_counts:
+        return failed(f"too few counts in range: {total:g} (need at least {min_counts:g})")
+    if not total > 0:
+        return failed(f"too few counts in range: the sum of the bins is {total:g}")
+
+    if cost == "auto":
+        if raw and float(np.min(cr)) < LOW_COUNTS:
+            cost_used = "poisson"
+            reason = f"auto: raw counts with bins below {LOW_COUNTS} -> Poisson likelihood"
+        else:
+            cost_used = "chi2"
+            reason = (
+                f"auto: raw counts, every bin >= {LOW_COUNTS} -> chi2"
+                if raw
+                else "auto: weighted/subtracted counts -> chi2 with the given variances"
+            )
+    else:
+        cost_used, reason = cost, f"{cost} (requested)"
+
+    x_lo, x_hi = float(xe[0]), float(xe[-1])
+    x_ref = 0.5 * (x_lo + x_hi)
+    widths = np.diff(xe)
+    centres = 0.5 * (xe[:-1] + xe[1:])
+    t_r = None if t_all is None else t_all[i0:i1]
+    ev = _Evaluator(model, x_ref, x_lo, tail, xe, t_r)
+    guess = estimate_start(model, centres, widths, cr, x_ref, t_r)
+    for k, val in (start or {}).items():
+        if k not in names:
+            raise FitError(f"start value for unknown parameter {k!r} of model {model}")
+        guess[k] = float(val)
+    guess = {n: guess[n] for n in names}
+
+    span = x_hi - x_lo
+    limits: dict[str, tuple[float | None, float | None]] = {}
+    for n in names:
+        if n.startswith("sigma"):
+            limits[n] = (1e-3 * span, 2.0 * span)
+            guess[n] = min(max(guess[n], 2e-3 * span), span)
+        elif n.startswith("area") or n == "template_scale":
+            limits[n] = (0.0, None)
+        elif n == "tail":
+            limits[n] = (0.05, 20.0)
+
+    if cost_used == "poisson":
+
+        def scaled_cdf(x: NDArray[np.float64], *p: float) -> NDArray[np.float64]:
+            return ev.cdf(x, p)
+
+        cost_fn: Any = icost.ExtendedBinnedNLL(cr, xe, scaled_cdf, name=names)
+    else:
+        var = np.array(cr if vr is None else vr, dtype=float)
+        good = np.isfinite(var) & (var > 0)
+        if not good.any():
+            return failed("no bin in range has a positive variance")
+        # empty bins of raw counts get the variance of one count (Neyman chi2 convention);
+        # of weighted spectra, the smallest variance seen in the range
+        floor = 1.0 if raw else float(np.min(var[good]))
+        var[~good] = floor
+        x2 = np.vstack([xe[:-1], xe[1:]])
+
+        def per_bin(x: NDArray[np.float64], *p: float) -> NDArray[np.float64]:
+            return ev.cdf(x[1], p) - ev.cdf(x[0], p)
+
+        cost_fn = icost.LeastSquares(x2, cr, np.sqrt(var), per_bin, name=names)
+
+    fit = minimize(
+        cost_fn,
+        guess,
+        limits=limits,
+        fixed=fixed,
+        n_data=cr.size,
+        model=model,
+        cost_name=cost_used,
+    )
+    extra = _derived(fit, names)
+    extra.update(
+        {
+            "fit_range": [x_lo, x_hi],
+            "requested_range": [lo, hi],
+            "n_bins": int(cr.size),
+            "counts_in_range": total,
+            "x_ref": x_ref,
+            "tail_side": tail,
+            "cost_reason": reason,
+        }
+    )
+    message = _judge(fit, extra, x_lo, x_hi, float(widths.min()))
+    return dataclasses.replace(fit, extra=extra, valid=not message, message=message)
+
+
+def _derived(fit: FitResult, names: Sequence[str]) -> dict[str, Any]:
+    """Resolution and area (with errors) of the peak(s) from the values and covariance."""
+    out: dict[str, Any] = {}
+    cov = fit.cov
+    for suffix in ("", "_2"):
+        if f"mean{suffix}" not in names:
+            continue
+        im, is_, ia = (names.index(f"{p}{suffix}") for p in ("mean", "sigma", "area"))
+        m, s = fit.values[im], fit.values[is_]
+        res = s / m if m != 0 else float("nan")
+        jac = np.array([-s / (m * m), 1.0 / m]) if m != 0 else np.full(2, np.nan)
+        sub = cov[np.ix_([im, is_], [im, is_])]
+        var = float(jac @ sub @ jac)
+        out[f"resolution{suffix}"] = _clean(res)
+        out[f"resolution{suffix}_err"] = _clean(math.sqrt(var) if var >= 0 else float("nan"))
+        out[f"area{suffix}"] = _clean(fit.values[ia])
+        out[f"area{suffix}_err"] = _clean(fit.errors[ia])
+    return out
+
+
+def _clean(x: float) -> float | None:
+    return float(x) if x is not None and math.isfinite(x) else None
+
+
+def _judge(fit: FitResult, extra: Mapping[str, Any], x_lo: float, x_hi: float, bw: float) -> str:
+    """Plain reason why the fit should not be trusted ('' when it is fine)."""
+    msg = fit.message
+    if msg.startswith("parameter at its limit"):
+        at = msg.split(":", 1)[-1]
+        if "area" in at:
+            return "no peak: the fitted peak area is zero (flat data?)"
+        if "sigma" in at:
+            return "no peak: the fitted width hits its limit (flat data or wrong range?)"
+    if not fit.valid:
+        return msg or "fit failed"
+    mean = fit["mean"]
+    if not (x_lo + bw <= mean <= x_hi - bw):
+        return (
+            f"peak at range edge: mean {mean:.4g} is not inside the fit range "
+            f"[{x_lo:.4g}, {x_hi:.4g}] by at least one bin; move or widen the range"
+        )
+    fwhm = 2.0 * math.sqrt(2.0 * math.log(2.0)) * fit["sigma"]
+    if fwhm > x_hi - x_lo:
+        return (
+            f"peak wider than the fit range: FWHM {fwhm:.4g} > range {x_hi - x_lo:.4g} "
+            "(flat data, or widen the range)"
+        )
+    area, area_err = extra.get("area"), extra.get("area_err")
+    if area is None or area_err is None or not area > MIN_SIGNIFICANCE * area_err:
+        return f"no significant peak: area {area} +- {area_err} (flat data?)"
+    return ""
+
+
+def _evaluator(fit: FitResult, template: Any, edges: Any) -> _Evaluator:
+    ex = fit.extra
+    x_lo, x_hi = (ex.get("fit_range") or [0.0, 0.0])[:2]
+    t_edges = t_counts = None
+    if fit.model.startswith("gauss_exptail") and template is not None:
+        if hasattr(template, "counts"):
+            t_edges = np.asarray(template.edges, dtype=float)
+            t_counts = np.asarray(template.counts, dtype=float)
+        else:
+            t_edges = np.asarray(edges, dtype=float)
+            t_counts = np.asarray(template, dtype=float)
+    return _Evaluator(
+        fit.model,
+        float(ex.get("x_ref", 0.5 * (x_lo + x_hi))),
+        float(x_lo),
+        str(ex.get("tail_side", "high")),
+        t_edges,
+        t_counts,
+    )
+
+
+def peak_model_density(
+    fit: FitResult,
+    x: ArrayLike,
+    *,
+    component: str = "total",
+    template: Any = None,
+    template_edges: ArrayLike | None = None,
+) -> NDArray[np.float64]:
+    """Evaluate a fitted model as a density (counts per unit x) for drawing.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A result of ``fit_peak``.
+    x : array_like
+        Points; multiply by the bin width to overlay on a histogram of counts per bin.
+    component : {"total", "peak", "peak_2", "background"}
+        Which part of the model.
+    template, template_edges : optional
+        The template histogram (or its counts and edges) of a ``gauss_exptail+template`` fit.
+    """
+    ev = _evaluator(fit, template, template_edges)
+    return ev.density(x, fit.values, component)
+
+
+def peak_model_counts(
+    fit: FitResult, edges: ArrayLike, *, template: Any = None
+) -> NDArray[np.float64]:
+    """Return the expected counts of a fitted model in each bin of ``edges``.
+
+    For ``gauss_exptail+template`` pass the template on the same ``edges``.
+    """
+    e = np.asarray(edges, dtype=float)
+    ev = _evaluator(fit, template, e)
+    if fit.model.startswith("gauss_exptail") and ev.t_edges is None:
+        raise FitError("peak_model_counts of a template fit needs the template")
+    return np.diff(ev.cdf(e, fit.values))
