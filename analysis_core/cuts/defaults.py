@@ -1,0 +1,36 @@
+"""The cut set a calibration starts from.
+
+What to use when
+----------------
+- ``default_cutset()``: the paper's quality cuts that exist as RQs (no ADC saturation, a pulse
+  with finite F90, at least 2 PE in each PMT), an electron-recoil F90 band and an ftop range
+  against edge events. Limits follow ``spec/interfaces.md`` (``f90`` 0.2-0.45, ``ftop``
+  0.3-0.7); the user tunes them on the Cuts pane (the F90 band on 57Co data, per the paper).
+"""
+
+from __future__ import annotations
+
+from analysis_core.cuts.cutset import CutSet
+from analysis_core.cuts.kinds import ExpressionCut, RangeCut
+
+__all__ = ["ER_F90_BAND", "FTOP_RANGE", "default_cutset"]
+
+#: Default electron-recoil F90 band ``(lo, hi)``.
+ER_F90_BAND = (0.2, 0.45)
+#: Default ftop range ``(lo, hi)`` against events near the top/bottom PMT.
+FTOP_RANGE = (0.3, 0.7)
+
+
+def default_cutset() -> CutSet:
+    """Return the starting cut set (quality, ER F90 band, ftop range), all enabled."""
+    return CutSet(
+        (
+            ExpressionCut("quality: not saturated", "not saturated"),
+            ExpressionCut("quality: pulse found (finite F90)", "total_pe > 0 and f90 == f90"),
+            ExpressionCut(
+                "quality: >= 2 PE in each PMT", "total_pe_top >= 2 and total_pe_bottom >= 2"
+            ),
+            RangeCut("ER F90 band", "f90", *ER_F90_BAND),
+            RangeCut("ftop range", "ftop", *FTOP_RANGE),
+        )
+    )
