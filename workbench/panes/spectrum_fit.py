@@ -36,12 +36,13 @@ from PySide6.QtWidgets import (
 from widgets.fit_params_table import FitParamsTable
 from widgets.spectrum_fit_plot import SpectrumFitPlot
 
-__all__ = ["SpectrumFitPane"]
+__all__ = ["SpectrumFitPane", "range_row", "spin_box"]
 
 _PE_MAX = 1e7
 
 
-def _spin(parent: QWidget, lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:
+def spin_box(parent: QWidget, lo: float, hi: float, decimals: int, tip: str) -> QDoubleSpinBox:
+    """Return a number box for a form: edits emit once per value, not per keystroke."""
     box = QDoubleSpinBox(parent)
     box.setRange(lo, hi)
     box.setDecimals(decimals)
@@ -50,7 +51,8 @@ def _spin(parent: QWidget, lo: float, hi: float, decimals: int, tip: str) -> QDo
     return box
 
 
-def _pair(a: QWidget, b: QWidget, between: str = "to") -> QHBoxLayout:
+def range_row(a: QWidget, b: QWidget, between: str = "to") -> QHBoxLayout:
+    """Return a form row ``a <between> b`` (a range's two ends)."""
     row = QHBoxLayout()
     row.setContentsMargins(0, 0, 0, 0)
     row.addWidget(a, 1)
@@ -92,8 +94,8 @@ class SpectrumFitPane(QWidget):
         self.bins.setRange(5, 5000)
         self.bins.setKeyboardTracking(False)
         self.bins.setToolTip("Number of bins over the histogram range")
-        self.hist_lo = _spin(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: low edge")
-        self.hist_hi = _spin(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: high edge")
+        self.hist_lo = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: low edge")
+        self.hist_hi = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: high edge")
         self.background_label = QLabel(self)
         self.background_label.setWordWrap(True)
         self.show_background = QCheckBox("Overlay background (scaled by live time)", self)
@@ -111,8 +113,8 @@ class SpectrumFitPane(QWidget):
             "chi2: least squares with the bin variances (needed for subtracted spectra); "
             "poisson: binned likelihood (raw counts); auto: poisson when bins hold few counts"
         )
-        self.fit_lo = _spin(self, -_PE_MAX, _PE_MAX, 1, "Fit range: low end")
-        self.fit_hi = _spin(self, -_PE_MAX, _PE_MAX, 1, "Fit range: high end")
+        self.fit_lo = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Fit range: low end")
+        self.fit_hi = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Fit range: high end")
         self.fit_button = QPushButton("Fit", self)
         self.fit_button.setToolTip("Fit the range again (dragging the range on the plot fits too)")
         self.params = FitParamsTable(self)
@@ -124,7 +126,7 @@ class SpectrumFitPane(QWidget):
         form.addRow("Run", self.run_label)
         form.addRow("Column", self.column)
         form.addRow("Bins", self.bins)
-        form.addRow("Range", _pair(self.hist_lo, self.hist_hi))
+        form.addRow("Range", range_row(self.hist_lo, self.hist_hi))
         form.addRow("Background", self.background_label)
         form.addRow(self.show_background)
         form.addRow(self.subtract)
@@ -133,7 +135,7 @@ class SpectrumFitPane(QWidget):
         fit_form = QFormLayout(fit_box)
         fit_form.addRow("Model", self.model)
         fit_form.addRow("Cost", self.cost)
-        fit_form.addRow("Range", _pair(self.fit_lo, self.fit_hi))
+        fit_form.addRow("Range", range_row(self.fit_lo, self.fit_hi))
         fit_form.addRow(self.fit_button)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)

@@ -1,0 +1,235 @@
+"""The "Kr timing" pane: 83mKr peak rate vs time with its half-life, ftop vs time, delays.
+
+What to use when
+----------------
+- ``KrTimingPane`` is a passive view. Left: the run, the rate options (column, peak window,
+  time bin, excluded filling period, cuts) with the half-life parameters, and the delay options
+  (resolving cut, upper end, bin, amplitude threshold, cuts) with the delay parameters. Right:
+  the rate plot (``widgets.rate_plot``) on top; below it ftop vs time
+  (``widgets.time_map_plot``) and the delay distribution (``widgets.spectrum_fit_plot`` with
+  the resolving cut marked). It emits intents (``halflife_edited``, ``delay_edited``,
+  ``window_from_fit_requested``) and shows what ``workbench.controllers.kr_timing`` pushes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QFormLayout,
+    QGroupBox,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QSplitter,
+    QVBoxLayout,
+    QWidget,
+)
+
+from widgets.fit_params_table import FitParamsTable
+from widgets.rate_plot import RatePlot
+from widgets.spectrum_fit_plot import SpectrumFitPlot
+from widgets.time_map_plot import TimeMapPlot
+from workbench.panes.spectrum_fit import range_row, spin_box
+
+__all__ = ["KrTimingPane"]
+
+
+class KrTimingPane(QWidget):
+    """Rate vs time, ftop vs time and the delay distribution (see the module docstring).
+
+    Signals
+    -------
+    halflife_edited()
+        A rate/half-life option changed (read them with ``halflife_values()``).
+    delay_edited()
+        A delay option changed (``delay_values()``).
+    window_from_fit_requested()
+        Take the peak window from the 41.5 keV peak fit.
+    """
+
+    halflife_edited = Signal()
+    delay_edited = Signal()
+    window_from_fit_requested = Signal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.run_label = QLabel(self)
+        self.run_label.setWordWrap(True)
+        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        # --- rate / half-life
+        self.column = QComboBox(self)
+        self.column.setToolTip("RQ column the peak window applies to")
+        self.window_lo = spin_box(self, -1e7, 1e7, 1, "Peak window: low end (events counted)")
+        self.window_hi = spin_box(self, -1e7, 1e7, 1, "Peak window: high end")
+        self.window_from_fit = QPushButton("From peak fit (mean ± 2σ)", self)
+        self.window_from_fit.setToolTip("Use the 41.5 keV fit of the Spectrum & fit pane")
+        self.bin_min = spin_box(self, 0.1, 1440.0, 1, "Width of the time bins")
+        self.bin_min.setSuffix(" min")
+        self.exclude_h = spin_box(self, 0.0, 1000.0, 2, "Filling period left out of the fit")
+        self.exclude_h.setSuffix(" h")
+        self.rate_cuts = QCheckBox("Apply cuts", self)
+        self.rate_cuts.setToolTip("Count only events passing the enabled cuts (Cuts pane)")
+        self.halflife_params = FitParamsTable(self)
+        # --- delay
+        self.min_ns = spin_box(self, 0.0, 6000.0, 0, "Resolving cut: delays shorter are not fitted")
+        self.min_ns.setSuffix(" ns")
+        self.max_ns = spin_box(self, 1.0, 6000.0, 0, "Upper end of the fitted delays")
+        self.max_ns.setSuffix(" ns")
+        self.delay_bin_ns = spin_box(self, 1.0, 500.0, 0, "Width of the drawn delay bins")
+        self.delay_bin_ns.setSuffix(" ns")
+        self.min_amp = spin_box(self, 0.0, 5000.0, 0, "Delayed pulses smaller than this are noise")
+        self.min_amp.setSuffix(" ADC")
+        self.delay_cuts = QCheckBox("Apply cuts", self)
+        self.delay_cuts.setToolTip("Use only events passing the enabled cuts (Cuts pane)")
+        self.delay_params = FitParamsTable(self)
+        # --- plots
+        self.rate = RatePlot(self, name="kr_rate")
+        self.rate.set_axis_labels("Time since run start (h)", "Peak rate (Hz)")
+        self.time_map = TimeMapPlot(self, name="ftop_vs_time")
+        self.time_map.set_axis_labels("Time since run start (h)", "ftop")
+        self.delay = SpectrumFitPlot(self, name="delay")
+        self.delay.set_axis_labels("Delay of the second pulse (ns)", "Events per bin")
+        self.delay.region.setMovable(False)  # the fit interval is set by the form
+        self.delay.set_log_scale(True)
+
+        rate_box = QGroupBox("Rate and half-life", self)
+        form = QFormLayout(rate_box)
+        form.addRow("Column", self.column)
+        form.addRow("Window", range_row(self.window_lo, self.window_hi))
+        form.addRow(self.window_from_fit)
+        form.addRow("Time bin", self.bin_min)
+        form.addRow("Exclude first", self.exclude_h)
+        form.addRow(self.rate_cuts)
+        delay_box = QGroupBox("Delay of the 9.4 keV pulse", self)
+        dform = QFormLayout(delay_box)
+        dform.addRow("Resolving cut", self.min_ns)
+        dform.addRow("Up to", self.max_ns)
+        dform.addRow("Bin", self.delay_bin_ns)
+        dform.addRow("Min. amplitude", self.min_amp)
+        dform.addRow(self.delay_cuts)
+        side = QWidget(self)
+        sl = QVBoxLayout(side)
+        sl.setContentsMargins(4, 4, 4, 4)
+        sl.addWidget(self.run_label)
+        sl.addWidget(rate_box)
+        sl.addWidget(self.halflife_params)
+        sl.addWidget(delay_box)
+        sl.addWidget(self.delay_params)
+        sl.addStretch(1)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(side)
+        scroll.setMinimumWidth(330)
+        bottom = QSplitter(Qt.Orientation.Horizontal, self)
+        bottom.addWidget(self.time_map)
+        bottom.addWidget(self.delay)
+        right = QSplitter(Qt.Orientation.Vertical, self)
+        right.addWidget(self.rate)
+        right.addWidget(bottom)
+        right.setStretchFactor(0, 3)
+        right.setStretchFactor(1, 2)
+        splitter = QSplitter(Qt.Orientation.Horizontal, self)
+        splitter.addWidget(scroll)
+        splitter.addWidget(right)
+        splitter.setStretchFactor(1, 1)
+        splitter.setSizes([360, 900])
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(splitter)
+
+        self.column.currentIndexChanged.connect(self._on_halflife_edited)
+        for w in (self.window_lo, self.window_hi, self.bin_min, self.exclude_h):
+            w.valueChanged.connect(self._on_halflife_edited)
+        self.rate_cuts.toggled.connect(self._on_halflife_edited)
+        for w in (self.min_ns, self.max_ns, self.delay_bin_ns, self.min_amp):
+            w.valueChanged.connect(self._on_delay_edited)
+        self.delay_cuts.toggled.connect(self._on_delay_edited)
+        self.window_from_fit.clicked.connect(self.window_from_fit_requested)
+        self.rate.exclusion_changed.connect(self._on_exclusion_dragged)
+
+    # ------------------------------------------------------------------ values
+    def show_columns(self, columns: list[str]) -> None:
+        """Set the column chooser's items (keeps the current one when still offered)."""
+        current = self.column.currentData()
+        with QSignalBlocker(self.column):
+            self.column.clear()
+            for c in columns:
+                self.column.addItem(c, c)
+            i = self.column.findData(current)
+            self.column.setCurrentIndex(i if i >= 0 else 0)
+
+    def halflife_values(self) -> dict[str, Any]:
+        """Return the rate options: column, window, bin_min, exclude_h, apply_cuts."""
+        return {
+            "column": str(self.column.currentData() or ""),
+            "window": [float(self.window_lo.value()), float(self.window_hi.value())],
+            "bin_min": float(self.bin_min.value()),
+            "exclude_h": float(self.exclude_h.value()),
+            "apply_cuts": self.rate_cuts.isChecked(),
+        }
+
+    def show_halflife_values(self, v: dict[str, Any]) -> None:
+        """Show rate options (keys of ``halflife_values``) without emitting."""
+        ws = (self.column, self.window_lo, self.window_hi, self.bin_min, self.exclude_h)
+        blockers = [QSignalBlocker(w) for w in (*ws, self.rate_cuts)]
+        try:
+            if "column" in v:
+                i = self.column.findData(v["column"])
+                if i < 0:
+                    self.column.addItem(str(v["column"]), v["column"])
+                    i = self.column.count() - 1
+                self.column.setCurrentIndex(i)
+            if "window" in v:
+                self.window_lo.setValue(float(v["window"][0]))
+                self.window_hi.setValue(float(v["window"][1]))
+            if "bin_min" in v:
+                self.bin_min.setValue(float(v["bin_min"]))
+            if "exclude_h" in v:
+                self.exclude_h.setValue(float(v["exclude_h"]))
+            if "apply_cuts" in v:
+                self.rate_cuts.setChecked(bool(v["apply_cuts"]))
+        finally:
+            del blockers
+
+    def delay_values(self) -> dict[str, Any]:
+        """Return the delay options: min_ns, max_ns, bin_ns, min_amp_adc, apply_cuts."""
+        return {
+            "min_ns": float(self.min_ns.value()),
+            "max_ns": float(self.max_ns.value()),
+            "bin_ns": float(self.delay_bin_ns.value()),
+            "min_amp_adc": float(self.min_amp.value()),
+            "apply_cuts": self.delay_cuts.isChecked(),
+        }
+
+    def show_delay_values(self, v: dict[str, Any]) -> None:
+        """Show delay options (keys of ``delay_values``) without emitting."""
+        pairs = (
+            (self.min_ns, "min_ns"), (self.max_ns, "max_ns"), (self.delay_bin_ns, "bin_ns"),
+            (self.min_amp, "min_amp_adc"),
+        )  # fmt: skip
+        blockers = [QSignalBlocker(w) for w, _ in pairs] + [QSignalBlocker(self.delay_cuts)]
+        try:
+            for w, key in pairs:
+                if key in v:
+                    w.setValue(float(v[key]))
+            if "apply_cuts" in v:
+                self.delay_cuts.setChecked(bool(v["apply_cuts"]))
+        finally:
+            del blockers
+
+    # ------------------------------------------------------------------ events
+    @Slot()
+    def _on_halflife_edited(self, *_: object) -> None:
+        self.halflife_edited.emit()
+
+    @Slot()
+    def _on_delay_edited(self, *_: object) -> None:
+        self.delay_edited.emit()
+
+    @Slot(float)
+    def _on_exclusion_dragged(self, end_h: float) -> None:
+        self.exclude_h.setValue(max(0.0, end_h))  # emits halflife_edited once
