@@ -1,0 +1,165 @@
+"""Session files and headless replay: round trip, reductions, identical replays, new runs, CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from analysis_core.cli import main as cli_main
+from analysis_core.constants import diff_constants, read_constants, validate_constants
+from analysis_core.cuts import CutSet, RangeCut
+from analysis_core.errors import CalibrationError
+from analysis_core.fitting import fit_peak
+from analysis_core.histograms import histogram1d
+from analysis_core.rqfile import read_rq
+from analysis_core.session import (
+    STEP_FUNCTIONS,
+    CalibrationSession,
+    SessionFormatError,
+    SessionRun,
+    load_session,
+    replay,
+    replay_steps,
+    save_session,
+)
+from analysis_core.sim.config import SimConfig
+from tests.core.session.conftest import BRIGHTER
+
+DET = SimConfig().detector
+GAINS_A = (DET.spe_mu_adc_ns_top, DET.spe_mu_adc_ns_bottom)
+# H1's derivation of what Analysis A (charge / mu) reads per true PE: model mean / mu, the
+# afterpulse excess (1.044) and the triplet fraction inside 6 us (0.986).
+MEAN_OVER_MU = (
+    (1 - DET.spe_ua_fraction - DET.spe_exp_fraction)
+    + DET.spe_ua_fraction * DET.spe_ua_mean_frac
+    + DET.spe_exp_fraction / DET.spe_exp_slope_mu
+)
+Y_A_TRUE = DET.light_yield_pe_per_kev * MEAN_OVER_MU * 1.044 * 0.986
+
+
+def _kr_peak_step(inputs, settings):
+    """The peak-fit step as H3's ``compute_peak_fit`` does it (stand-in until it lands)."""
+    table = inputs.table(settings["role"])
+    if inputs.cuts is not None and settings.get("apply_cuts", True):
+        table = table.select(inputs.cuts.mask(table))
+    lo, hi = settings["range"]
+    hist = histogram1d(table[settings["column"]], settings["bins"], (lo, hi))
+    fit = fit_peak(hist, range_=(lo, hi), model=settings["model"], cost=settings["cost"])
+    return SimpleNamespace(role=settings["role"], fit=fit, to_dict=fit.to_dict)
+
+
+@pytest.fixture(autouse=True)
+def _peak_step(monkeypatch):
+    monkeypatch.setitem(STEP_FUNCTIONS, "peak_fit", (__name__, "_kr_peak_step"))
+
+
+PEAK_SETTINGS = {
+    "role": "kr",
+    "column": "total_pe",
+    "range": [120.0, 240.0],
+    "bins": 60,
+    "model": "gauss",
+    "cost": "poisson",
+    "apply_cuts": True,
+}
+
+
+def _session(runs, **kw) -> CalibrationSession:
+    cuts = CutSet().with_cut(RangeCut("pulse found", "f90", 0.0, 1.0))
+    return CalibrationSession(
+        runs={
+            "kr": SessionRun(str(runs["kr"]), None),
+            "background": SessionRun(str(runs["background"]), None),
+        },
+        gains={"A": GAINS_A, "B": (0.88 * GAINS_A[0], 0.88 * GAINS_A[1])},
+        gain_errors={"A": (1.0, 1.0)},
+        active_gain_analysis="A",
+        cuts=cuts.to_dict(),
+        settings={"peak_fit": PEAK_SETTINGS, "linearity": {"analyses": ["A", "B"]}},
+        **kw,
+    )
+
+
+def test_session_file_round_trip_and_errors(runs, tmp_path):
+    s = _session(runs, hpge={"inputs": {}, "results": {"activity_bq": 5120.0}})
+    path = save_session(tmp_path / "s.json", s)
+    assert load_session(path) == s
+    doc = json.loads(path.read_text())
+    doc["gains"]["A"]["gain_adc_ns"] = [239.0, -1.0]
+    path.write_text(json.dumps(doc))
+    with pytest.raises(SessionFormatError, match=r"s\.json: \$\.gains\.A\.gain_adc_ns\[1\]"):
+        load_session(path)
+    path.write_text('{"format": "larcal-session",')
+    with pytest.raises(SessionFormatError, match="not valid JSON at line 1"):
+        load_session(path)
+
+
+def test_replay_reduces_fits_and_recovers_the_light_yield(runs, tmp_path):
+    progress = []
+    out = replay_steps(
+        _session(runs), progress=lambda d, t: progress.append((d, t)), session_file="s.json"
+    )
+    assert set(out.reduced) == {"kr", "background"}
+    rq = read_rq(Path(runs["kr"]).with_name("kr_rq.h5"))
+    assert rq.metadata["spe_gain_adc_ns"] == {"top": GAINS_A[0], "bottom": GAINS_A[1]}
+    validate_constants(out.constants)
+    ly = out.constants["light_yield"]
+    # 41.5 keV point only: Y_A = mean / 41.5. Truth from SimConfig via H1's factors; 3 % covers
+    # the approximate afterpulse/triplet factors and the peak's statistical error (~0.3 %)
+    assert ly["A"]["y_pe_per_kev"] == pytest.approx(Y_A_TRUE, rel=0.03)
+    # B gains are 0.88 x A in both PMTs: the B light yield is exactly 1 / 0.88 times A's
+    assert ly["B"]["y_pe_per_kev"] == pytest.approx(ly["A"]["y_pe_per_kev"] / 0.88, rel=1e-9)
+    assert progress[-1][0] == progress[-1][1]
+    # the RQ files now exist and match: a second replay reuses them and gives the same file
+    again = replay_steps(_session(runs), session_file="s.json")
+    assert again.reduced == ()
+    assert diff_constants(out.constants, again.constants) == []
+
+
+def test_replay_on_a_new_run_changes_the_light_yield(runs, tmp_path):
+    base = replay(_session(runs), rq_dir=tmp_path)
+    new = replay(_session(runs), {"kr": runs["kr_bright"]}, rq_dir=tmp_path)
+    changes = {c.path: c for c in diff_constants(base, new)}
+    rel = changes["light_yield.A.y_pe_per_kev"].relative_change
+    # 10 % more true light: the relative change is 0.10 within the two peaks' errors (~0.5 %)
+    assert rel == pytest.approx(BRIGHTER - 1, abs=0.015)
+    inputs = {i["role"]: i for i in new["provenance"]["inputs"]}
+    assert inputs["kr"]["raw_path"] == str(runs["kr_bright"].resolve())
+    assert inputs["kr"]["rq_path"] == str(tmp_path / "kr_bright_rq.h5")
+
+
+def test_replay_errors_name_the_fault(runs):
+    with pytest.raises(CalibrationError, match="unknown run role 'argon'"):
+        replay(_session(runs), {"argon": runs["kr"]})
+    missing = replace(_session(runs), runs={"kr": SessionRun("/no/kr.h5")})
+    with pytest.raises(CalibrationError, match=r"/no/kr\.h5: raw file of the 'kr' run not found"):
+        replay(missing)
+
+
+def test_cli_session_run_validate_diff(runs, tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+    session = save_session(tmp_path / "s.json", _session(runs))
+    out = tmp_path / "constants.json"
+    assert cli_main.main(["session", "run", str(session), "--out", str(out), "--json"]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["changes"] == []
+    assert summary["light_yield"]["A"]["y_pe_per_kev"] == pytest.approx(Y_A_TRUE, rel=0.03)
+    first = read_constants(out)
+    assert first["provenance"]["session_file"] == str(session.resolve())
+    # the same headless replay through the Python API gives the same file up to the date
+    assert diff_constants(first, replay(load_session(session), session_file=session)) == []
+    args = ["session", "run", str(session), "--out", str(out), "--run", f"kr={runs['kr_bright']}"]
+    assert cli_main.main([*args, "--json"]) == 0
+    changed = {c["path"] for c in json.loads(capsys.readouterr().out)["changes"]}
+    assert "light_yield.A.y_pe_per_kev" in changed
+    assert cli_main.main(["session", "validate", str(out)]) == 0
+    assert "valid larcal-calibration-constants version 1" in capsys.readouterr().out
+    out.write_text(out.read_text()[:100])
+    assert cli_main.main(["session", "validate", str(out)]) == 2
+    assert "constants.json: not valid JSON" in capsys.readouterr().err
+    assert cli_main.main(["session", "run", str(session), "--out", "x.json", "--run", "kr"]) == 2
+    assert "expected ROLE=PATH" in capsys.readouterr().err
