@@ -1,0 +1,325 @@
+"""The ``halflife`` and ``delay`` calibration steps (83mKr timing).
+
+What to use when
+----------------
+- ``compute_halflife(inputs, settings) -> HalfLifeResult``: events of the Kr run inside the
+  41.5 keV window (after cuts), their rate versus time, the decay fit after the filling period,
+  and the ftop-vs-time 2D histogram of the same window (the Kr mixing plot).
+- ``compute_delay(inputs, settings) -> DelayResult``: ``delayed_time_ns`` (already relative to
+  ``t0_ns``, ``spec/interfaces.md`` 2) of Kr events whose delayed pulse is above an amplitude
+  threshold, fitted above the resolving cut.
+
+``halflife`` settings (``HALFLIFE_SETTINGS``): ``role`` ("kr"), ``column`` ("total_pe"),
+``range`` (the peak window ``[lo, hi]``; default: mean +- ``n_sigma`` sigma of the ``kr`` peak of
+an earlier ``peak_fit`` result), ``n_sigma`` (2), ``bin_s`` (600), ``exclude_before_s`` (None),
+``t_start_s`` (0), ``t_stop_s`` (default: the run's live time, else its last event),
+``apply_cuts`` (true), ``ftop_bins`` (50 bins over [0, 1]). Time bins are real-time bins of
+``time_s`` (see ``analysis_core.fitting.decay``).
+
+``delay`` settings (``DELAY_SETTINGS``): ``role`` ("kr"), ``min_ns`` (152), ``max_ns`` (1200),
+``bin_ns`` (4), ``amp_threshold_adc`` (100: the 9.4 keV singlet peak is ~160 ADC, picks on the
+triplet tail of the first pulse ~60-80 ADC), ``flat_background`` (true), ``apply_cuts``
+(true), ``column`` ("total_pe") and ``range`` (optional window on it, e.g. the Kr peak).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis_core.errors import CalibrationError
+from analysis_core.fitting.decay import decay_model_counts, fit_halflife, rate_histogram
+from analysis_core.fitting.delay import fit_delay
+from analysis_core.fitting.result import FitResult
+from analysis_core.fitting.step_common import (
+    check_range,
+    check_settings,
+    column,
+    selection,
+    table_name,
+)
+from analysis_core.histograms import Hist2D
+from analysis_core.steps import StepInputs
+
+__all__ = [
+    "DELAY_SETTINGS",
+    "HALFLIFE_SETTINGS",
+    "DelayResult",
+    "HalfLifeResult",
+    "compute_delay",
+    "compute_halflife",
+    "delay_selection",
+]
+
+HALFLIFE_SETTINGS: dict[str, Any] = {
+    "role": "kr",
+    "column": "total_pe",
+    "range": None,
+    "n_sigma": 2.0,
+    "bin_s": 600.0,
+    "exclude_before_s": None,
+    "t_start_s": 0.0,
+    "t_stop_s": None,
+    "apply_cuts": True,
+    "ftop_bins": 50,
+}
+
+DELAY_SETTINGS: dict[str, Any] = {
+    "role": "kr",
+    "min_ns": 152.0,
+    "max_ns": 1200.0,
+    "bin_ns": 4.0,
+    "amp_threshold_adc": 100.0,
+    "flat_background": True,
+    "apply_cuts": True,
+    "column": "total_pe",
+    "range": None,
+}
+
+
+def _arr(x: Any) -> NDArray[np.float64]:
+    return np.asarray(x, dtype=float)
+
+
+@dataclass(frozen=True, eq=False)
+class HalfLifeResult:
+    """Kr rate versus time and its decay fit.
+
+    Attributes
+    ----------
+    fit : FitResult
+        ``fit_halflife`` result (``half_life_s``, ``r0_hz``, ``background_hz``).
+    edges_s, counts : ndarray
+        Time bins from ``t_start_s`` (all of them, including the excluded filling period) and
+        the window events per bin.
+    fitted : ndarray of bool
+        Bins used by the fit.
+    window : (float, float)
+        The peak window on ``column``.
+    ftop : Hist2D
+        ftop (y, 0..1) versus time (x, the same bins) of the window events.
+    n_selected : int
+        Events in the window after cuts.
+    settings : dict
+        The complete settings used.
+    """
+
+    fit: FitResult
+    edges_s: NDArray[np.float64]
+    counts: NDArray[np.float64]
+    fitted: NDArray[np.bool_]
+    window: tuple[float, float]
+    ftop: Hist2D
+    n_selected: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def rate_hz(self) -> NDArray[np.float64]:
+        """Counts per second in each time bin."""
+        return self.counts / np.diff(self.edges_s)
+
+    @property
+    def rate_err_hz(self) -> NDArray[np.float64]:
+        """Poisson error of the rate (``sqrt(max(n, 1)) / dt``)."""
+        return np.sqrt(np.maximum(self.counts, 1.0)) / np.diff(self.edges_s)
+
+    def model_rate_hz(self) -> NDArray[np.float64]:
+        """Fitted model as a mean rate per bin (NaN when the fit has no values)."""
+        return decay_model_counts(self.fit, self.edges_s) / np.diff(self.edges_s)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "fit": self.fit.to_dict(),
+            "edges_s": self.edges_s.tolist(),
+            "counts": self.counts.tolist(),
+            "fitted": self.fitted.tolist(),
+            "window": list(self.window),
+            "ftop": self.ftop.to_dict(),
+            "n_selected": self.n_selected,
+            "settings": dict(self.settings),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> HalfLifeResult:
+        """Rebuild a result written by :meth:`to_dict`."""
+        lo, hi = d["window"]
+        return cls(
+            fit=FitResult.from_dict(d["fit"]),
+            edges_s=_arr(d["edges_s"]),
+            counts=_arr(d["counts"]),
+            fitted=np.asarray(d["fitted"], dtype=bool),
+            window=(float(lo), float(hi)),
+            ftop=Hist2D.from_dict(d["ftop"]),
+            n_selected=int(d.get("n_selected", 0)),
+            settings=dict(d.get("settings", {})),
+        )
+
+
+def _kr_window(inputs: StepInputs, s: Mapping[str, Any]) -> tuple[float, float]:
+    if s["range"] is not None:
+        return check_range("halflife", "range", s["range"])
+    peaks = getattr(inputs.results.get("peak_fit"), "peaks", {}) or {}
+    peak = next(
+        (p for k, p in sorted(peaks.items()) if p.role == s["role"] and p.column == s["column"]),
+        None,
+    )
+    if peak is None or not peak.fit.valid:
+        raise CalibrationError(
+            "halflife settings: give the peak window 'range' [lo, hi], or fit the "
+            f"{s['role']!r} peak of {s['column']!r} first (peak_fit step)"
+        )
+    mean, sigma, k = peak.fit["mean"], peak.fit["sigma"], float(s["n_sigma"])
+    return mean - k * sigma, mean + k * sigma
+
+
+def compute_halflife(inputs: StepInputs, settings: Mapping[str, Any]) -> HalfLifeResult:
+    """Run the ``halflife`` step (see the module docstring for ``settings``).
+
+    Raises
+    ------
+    CalibrationError
+        Missing run, column or window, or bad settings.
+    """
+    check_settings("halflife", settings, HALFLIFE_SETTINGS)
+    s = {**HALFLIFE_SETTINGS, **settings}
+    table, mask = selection(inputs, str(s["role"]), bool(s["apply_cuts"]))
+    lo, hi = _kr_window(inputs, s)
+    values = column(table, str(s["column"]))
+    times = column(table, "time_s")
+    sel = mask & (values >= lo) & (values < hi) & np.isfinite(times)
+    t_start = float(s["t_start_s"])
+    t_stop = s["t_stop_s"]
+    if t_stop is None:
+        live = table.livetime_s
+        finite = times[np.isfinite(times)]
+        t_stop = live if np.isfinite(live) and live > 0 else float(finite.max(initial=0.0))
+    t_stop = float(t_stop)
+    if not t_stop > t_start:
+        raise CalibrationError(
+            f"{table_name(table)}: halflife time range is empty ({t_start:g} to {t_stop:g} s)"
+        )
+    bin_s = float(s["bin_s"])
+    if not bin_s > 0:
+        raise CalibrationError(f"halflife settings: bin_s must be > 0, got {s['bin_s']!r}")
+    exclude = s["exclude_before_s"]
+    fit = fit_halflife(times[sel], t_start, t_stop, bin_s, exclude)
+    edges, counts = rate_histogram(times[sel], t_start, t_stop, bin_s)
+    fit_lo, fit_hi = fit.extra.get("fit_range_s", [t_start if exclude is None else exclude, t_stop])
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    fitted = (centres >= float(fit_lo)) & (centres <= float(fit_hi))
+    ftop = _ftop_vs_time(times[sel], column(table, "ftop")[sel], edges, int(s["ftop_bins"]))
+    return HalfLifeResult(
+        fit=fit,
+        edges_s=edges,
+        counts=counts,
+        fitted=fitted,
+        window=(float(lo), float(hi)),
+        ftop=ftop,
+        n_selected=int(np.count_nonzero(sel)),
+        settings=s,
+    )
+
+
+def _ftop_vs_time(
+    times: NDArray[np.float64], ftop: NDArray[np.float64], edges: NDArray[np.float64], n: int
+) -> Hist2D:
+    """Histogram ftop vs time of the window events (a few 10^4 rows: numpy is fast enough here).
+
+    The time bins may end with a shorter bin, so they are given as edges.
+    """
+    y_edges = np.linspace(0.0, 1.0, max(n, 1) + 1)
+    ok = np.isfinite(times) & np.isfinite(ftop)
+    counts, _, _ = np.histogram2d(times[ok], ftop[ok], bins=(edges, y_edges))
+    return Hist2D(edges, y_edges, counts, counts.copy(), int(np.count_nonzero(~ok)))
+
+
+@dataclass(frozen=True, eq=False)
+class DelayResult:
+    """Delay distribution of the second 83mKr pulse and its fit.
+
+    Attributes
+    ----------
+    fit : FitResult
+        ``fit_delay`` result (``half_life_ns``, ``n_signal``, ``background_per_ns``).
+    edges_ns, counts : ndarray
+        Histogram of every selected delay from 0 to ``max_ns`` (below the cut too, to show it).
+    n_selected : int
+        Events passing the cuts, the window and the amplitude threshold.
+    settings : dict
+        The complete settings used.
+    """
+
+    fit: FitResult
+    edges_ns: NDArray[np.float64]
+    counts: NDArray[np.float64]
+    n_selected: int = 0
+    settings: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "fit": self.fit.to_dict(),
+            "edges_ns": self.edges_ns.tolist(),
+            "counts": self.counts.tolist(),
+            "n_selected": self.n_selected,
+            "settings": dict(self.settings),
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> DelayResult:
+        """Rebuild a result written by :meth:`to_dict`."""
+        return cls(
+            fit=FitResult.from_dict(d["fit"]),
+            edges_ns=_arr(d["edges_ns"]),
+            counts=_arr(d["counts"]),
+            n_selected=int(d.get("n_selected", 0)),
+            settings=dict(d.get("settings", {})),
+        )
+
+
+def delay_selection(
+    inputs: StepInputs, settings: Mapping[str, Any]
+) -> tuple[NDArray[np.float64], dict[str, Any]]:
+    """Return the delays (ns) selected by ``settings`` and the complete settings."""
+    check_settings("delay", settings, DELAY_SETTINGS)
+    s = {**DELAY_SETTINGS, **settings}
+    table, mask = selection(inputs, str(s["role"]), bool(s["apply_cuts"]))
+    amp = column(table, "delayed_amp_adc")
+    delay = column(table, "delayed_time_ns")
+    sel = mask & (amp > float(s["amp_threshold_adc"])) & np.isfinite(delay)
+    if s["range"] is not None:
+        lo, hi = check_range("delay", "range", s["range"])
+        values = column(table, str(s["column"]))
+        sel &= (values >= lo) & (values < hi)
+    return delay[sel], s
+
+
+def compute_delay(inputs: StepInputs, settings: Mapping[str, Any]) -> DelayResult:
+    """Run the ``delay`` step (see the module docstring for ``settings``).
+
+    Raises
+    ------
+    CalibrationError
+        Missing run or column, or bad settings.
+    """
+    delays, s = delay_selection(inputs, settings)
+    lo, hi, bin_ns = float(s["min_ns"]), float(s["max_ns"]), float(s["bin_ns"])
+    if not (0 <= lo < hi) or not bin_ns > 0:
+        raise CalibrationError(
+            f"delay settings: need 0 <= min_ns < max_ns and bin_ns > 0, got {lo}, {hi}, {bin_ns}"
+        )
+    fit = fit_delay(delays, lo, hi, bin_ns=bin_ns, flat_background=bool(s["flat_background"]))
+    edges = np.arange(0.0, hi + 0.5 * bin_ns, bin_ns)
+    counts, _ = np.histogram(delays, bins=edges)
+    return DelayResult(
+        fit=fit,
+        edges_ns=edges,
+        counts=counts.astype(float),
+        n_selected=int(delays.size),
+        settings=s,
+    )
