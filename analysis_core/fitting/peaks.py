@@ -50,7 +50,13 @@ from iminuit import cost as icost
 from numpy.typing import ArrayLike, NDArray
 
 from analysis_core.errors import FitError
-from analysis_core.fitting import shapes
+from analysis_core.fitting.peak_models import (
+    MODELS,
+    PeakModel,
+    model_parameters,
+    peak_model_counts,
+    peak_model_density,
+)
 from analysis_core.fitting.peak_start import estimate_start
 from analysis_core.fitting.result import FitResult, minimize
 
@@ -64,32 +70,12 @@ __all__ = [
     "peak_model_density",
 ]
 
-_PEAK = ("area", "mean", "sigma")
-_PEAK2 = ("area_2", "mean_2", "sigma_2")
-_PARAMS: dict[str, tuple[str, ...]] = {
-    "gauss": _PEAK,
-    "gauss+linear": (*_PEAK, "bkg_c0", "bkg_c1"),
-    "gauss+exp": (*_PEAK, "bkg_c0", "bkg_slope"),
-    "two_gauss": (*_PEAK, *_PEAK2),
-    "two_gauss+linear": (*_PEAK, *_PEAK2, "bkg_c0", "bkg_c1"),
-    "gauss_exptail+template": (*_PEAK, "tail", "template_scale"),
-}
-#: Fit models by name.
-MODELS = tuple(_PARAMS)
 #: Cost functions by name.
 COSTS = ("auto", "chi2", "poisson")
 #: ``cost="auto"`` picks the Poisson likelihood when a bin of raw counts holds fewer than this.
 LOW_COUNTS = 20
 #: A peak whose area is below this many standard errors is reported as not significant.
 MIN_SIGNIFICANCE = 2.0
-
-
-def model_parameters(model: str) -> tuple[str, ...]:
-    """Return the parameter names of ``model``; ``FitError`` for an unknown model."""
-    try:
-        return _PARAMS[model]
-    except KeyError:
-        raise FitError(f"unknown peak model {model!r}; choose one of {', '.join(MODELS)}") from None
 
 
 def _unpack(
@@ -119,58 +105,6 @@ def _unpack(
 def _is_raw(c: NDArray[np.float64], v: NDArray[np.float64] | None) -> bool:
     raw = bool(np.all(c >= 0) and np.all(np.abs(c - np.round(c)) < 1e-9))
     return raw and (v is None or bool(np.allclose(v, c, rtol=1e-9, atol=1e-9)))
-
-
-class _Evaluator:
-    """Cumulative and density functions of one model on one fit range."""
-
-    def __init__(
-        self,
-        model: str,
-        x_ref: float,
-        x_lo: float,
-        side: str,
-        t_edges: NDArray[np.float64] | None = None,
-        t_counts: NDArray[np.float64] | None = None,
-    ) -> None:
-        self.model, self.x_ref, self.x_lo, self.side = model, x_ref, x_lo, side
-        self.t_edges, self.t_counts = t_edges, t_counts
-
-    def cdf(self, x: Any, p: Sequence[float]) -> NDArray[np.float64]:
-        m = self.model
-        if m.startswith("gauss_exptail"):
-            out = shapes.gaussexp_cdf(x, p[0], p[1], p[2], p[3], self.side)
-            return out + shapes.template_cdf(x, p[4], self.t_edges, self.t_counts)
-        out = shapes.gauss_cdf(x, p[0], p[1], p[2])
-        if m.startswith("two_gauss"):
-            out = out + shapes.gauss_cdf(x, p[3], p[4], p[5])
-        if m.endswith("+linear"):
-            out = out + shapes.linear_cdf(x, p[-2], p[-1], self.x_ref, self.x_lo)
-        elif m.endswith("+exp"):
-            out = out + shapes.exp_cdf(x, p[-2], p[-1], self.x_ref, self.x_lo)
-        return out
-
-    def density(self, x: Any, p: Sequence[float], component: str) -> NDArray[np.float64]:
-        m = self.model
-        zero = np.zeros_like(np.asarray(x, dtype=float))
-        parts: dict[str, NDArray[np.float64]] = {"peak": zero, "peak_2": zero, "background": zero}
-        if m.startswith("gauss_exptail"):
-            parts["peak"] = shapes.gaussexp_pdf(x, p[0], p[1], p[2], p[3], self.side)
-            if self.t_edges is not None and self.t_counts is not None:
-                parts["background"] = shapes.template_pdf(x, p[4], self.t_edges, self.t_counts)
-        else:
-            parts["peak"] = shapes.gauss_pdf(x, p[0], p[1], p[2])
-            if m.startswith("two_gauss"):
-                parts["peak_2"] = shapes.gauss_pdf(x, p[3], p[4], p[5])
-            if m.endswith("+linear"):
-                parts["background"] = shapes.linear_pdf(x, p[-2], p[-1], self.x_ref)
-            elif m.endswith("+exp"):
-                parts["background"] = shapes.exp_pdf(x, p[-2], p[-1], self.x_ref)
-        if component == "total":
-            return parts["peak"] + parts["peak_2"] + parts["background"]
-        if component not in parts:
-            raise FitError(f"unknown model component {component!r}")
-        return parts[component]
 
 
 def _template_counts(template: Any, edges: NDArray[np.float64]) -> NDArray[np.float64]:
@@ -300,7 +234,7 @@ def fit_peak(
     widths = np.diff(xe)
     centres = 0.5 * (xe[:-1] + xe[1:])
     t_r = None if t_all is None else t_all[i0:i1]
-    ev = _Evaluator(model, x_ref, x_lo, tail, xe, t_r)
+    ev = PeakModel(model, x_ref, x_lo, tail, xe, t_r)
     guess = estimate_start(model, centres, widths, cr, x_ref, t_r)
     for k, val in (start or {}).items():
         if k not in names:
@@ -417,63 +351,3 @@ def _judge(fit: FitResult, extra: Mapping[str, Any], x_lo: float, x_hi: float, b
     if area is None or area_err is None or not area > MIN_SIGNIFICANCE * area_err:
         return f"no significant peak: area {area} +- {area_err} (flat data?)"
     return ""
-
-
-def _evaluator(fit: FitResult, template: Any, edges: Any) -> _Evaluator:
-    ex = fit.extra
-    x_lo, x_hi = (ex.get("fit_range") or [0.0, 0.0])[:2]
-    t_edges = t_counts = None
-    if fit.model.startswith("gauss_exptail") and template is not None:
-        if hasattr(template, "counts"):
-            t_edges = np.asarray(template.edges, dtype=float)
-            t_counts = np.asarray(template.counts, dtype=float)
-        else:
-            t_edges = np.asarray(edges, dtype=float)
-            t_counts = np.asarray(template, dtype=float)
-    return _Evaluator(
-        fit.model,
-        float(ex.get("x_ref", 0.5 * (x_lo + x_hi))),
-        float(x_lo),
-        str(ex.get("tail_side", "high")),
-        t_edges,
-        t_counts,
-    )
-
-
-def peak_model_density(
-    fit: FitResult,
-    x: ArrayLike,
-    *,
-    component: str = "total",
-    template: Any = None,
-    template_edges: ArrayLike | None = None,
-) -> NDArray[np.float64]:
-    """Evaluate a fitted model as a density (counts per unit x) for drawing.
-
-    Parameters
-    ----------
-    fit : FitResult
-        A result of ``fit_peak``.
-    x : array_like
-        Points; multiply by the bin width to overlay on a histogram of counts per bin.
-    component : {"total", "peak", "peak_2", "background"}
-        Which part of the model.
-    template, template_edges : optional
-        The template histogram (or its counts and edges) of a ``gauss_exptail+template`` fit.
-    """
-    ev = _evaluator(fit, template, template_edges)
-    return ev.density(x, fit.values, component)
-
-
-def peak_model_counts(
-    fit: FitResult, edges: ArrayLike, *, template: Any = None
-) -> NDArray[np.float64]:
-    """Return the expected counts of a fitted model in each bin of ``edges``.
-
-    For ``gauss_exptail+template`` pass the template on the same ``edges``.
-    """
-    e = np.asarray(edges, dtype=float)
-    ev = _evaluator(fit, template, e)
-    if fit.model.startswith("gauss_exptail") and ev.t_edges is None:
-        raise FitError("peak_model_counts of a template fit needs the template")
-    return np.diff(ev.cdf(e, fit.values))
