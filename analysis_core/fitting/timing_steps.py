@@ -16,10 +16,11 @@ an earlier ``peak_fit`` result), ``n_sigma`` (2), ``bin_s`` (600), ``exclude_bef
 ``apply_cuts`` (true), ``ftop_bins`` (50 bins over [0, 1]). Time bins are real-time bins of
 ``time_s`` (see ``analysis_core.fitting.decay``).
 
-``delay`` settings (``DELAY_SETTINGS``): ``role`` ("kr"), ``min_ns`` (160, see below), ``max_ns`` (1200),
-``bin_ns`` (4), ``amp_threshold_adc`` (100: the 9.4 keV singlet peak is ~160 ADC, picks on the
-triplet tail of the first pulse ~60-80 ADC), ``flat_background`` (true), ``apply_cuts``
-(true), ``column`` ("total_pe") and ``range`` (optional window on it, e.g. the Kr peak).
+``delay`` settings (``DELAY_SETTINGS``): ``role`` ("kr"), ``min_ns`` (160, see below),
+``max_ns`` (1200), ``bin_ns`` (4), ``amp_threshold_adc`` (100: the 9.4 keV singlet peak is
+~160 ADC, picks on the triplet tail of the first pulse ~60-80 ADC), ``flat_background``
+(true), ``apply_cuts`` (true), ``column`` ("total_pe") and ``range`` (optional window on it,
+e.g. the Kr peak).
 
 Why the delay fit starts at 160 ns by default, not at the 152 ns resolving cut: the reduction
 searches the delayed pulse from ``t0 + 152 ns``, so a 9.4 keV pulse that peaked just before
