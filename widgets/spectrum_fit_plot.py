@@ -289,13 +289,22 @@ class SpectrumFitPlot(QWidget):
     def set_spectra(
         self, edges: ArrayLike, series: Sequence[SpectrumSeries], *, title: str = ""
     ) -> None:
-        """Show ``series`` (each one value per bin) over ``edges`` (one more than the bins)."""
+        """Show ``series`` (each one value per bin) over ``edges`` (one more than the bins).
+
+        The view zooms out to every bin, unless the edges span what was shown before (a refit
+        of the same spectrum keeps the user's zoom).
+        """
         e = np.asarray(edges, dtype=float)
         for s in series:
             if np.shape(s.counts) != (e.size - 1,):
                 raise ValueError(f"{s.key}: {np.size(s.counts)} values for {e.size - 1} bins")
             if s.key not in SERIES_STYLES:
                 raise ValueError(f"unknown series style {s.key!r}; expected {list(SERIES_STYLES)}")
+        same_extent = (
+            self._edges.size > 1
+            and e.size > 1
+            and (self._edges[0], self._edges[-1]) == (e[0], e[-1])
+        )
         self._edges = e
         self._series = [
             SpectrumSeries(
@@ -309,7 +318,10 @@ class SpectrumFitPlot(QWidget):
         self._title.setText(title)
         self._stack.setCurrentWidget(self.graphics)
         self._redraw()
-        self.zoom_full()
+        if same_extent:  # a refit of the same spectrum: keep the user's zoom
+            self.plot.getViewBox().enableAutoRange(axis=pg.ViewBox.YAxis)
+        else:
+            self.zoom_full()
 
     def clear(self, message: str = "") -> None:
         """Remove spectra, fit and markers; show ``message`` instead of the plot when given."""

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QSplitter,
     QVBoxLayout,
     QWidget,
@@ -90,20 +89,18 @@ class SpectrumFitPane(QWidget):
         self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.column = QComboBox(self)
         self.column.setToolTip("RQ column histogrammed (total_pe: the whole 6 us integral)")
-        self.bins = QSpinBox(self)
-        self.bins.setRange(5, 5000)
-        self.bins.setKeyboardTracking(False)
-        self.bins.setToolTip("Number of bins over the histogram range")
+        self.bin_width = spin_box(self, 1e-3, 1e5, 3, "Bin width (the bins end on the fit range)")
         self.hist_lo = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: low edge")
         self.hist_hi = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: high edge")
         self.background_label = QLabel(self)
         self.background_label.setWordWrap(True)
-        self.show_background = QCheckBox("Overlay background (scaled by live time)", self)
-        self.subtract = QCheckBox("Subtract background, fit the difference", self)
+        self.subtract = QCheckBox("Subtract background (scaled by live time)", self)
         self.subtract.setToolTip(
-            "signal - (live time ratio) x background, with errors var_s + scale^2 var_b; "
-            "the fit then uses chi2 with these variances"
+            "Fit signal - (live time ratio) x background, with variances var_s + scale^2 var_b "
+            "(the fit then uses chi2)"
         )
+        self.show_background = QCheckBox("Show the run and the scaled background too", self)
+        self.show_background.setToolTip("Overlay the two spectra that were subtracted")
         self.apply_cuts = QCheckBox("Apply cuts", self)
         self.apply_cuts.setToolTip("Histogram only events passing the enabled cuts (Cuts pane)")
         self.model = QComboBox(self)
@@ -125,11 +122,11 @@ class SpectrumFitPane(QWidget):
         form.addRow("Peak", self.peak)
         form.addRow("Run", self.run_label)
         form.addRow("Column", self.column)
-        form.addRow("Bins", self.bins)
+        form.addRow("Bin width", self.bin_width)
         form.addRow("Range", range_row(self.hist_lo, self.hist_hi))
         form.addRow("Background", self.background_label)
-        form.addRow(self.show_background)
         form.addRow(self.subtract)
+        form.addRow(self.show_background)
         form.addRow(self.apply_cuts)
         fit_box = QGroupBox("Fit", self)
         fit_form = QFormLayout(fit_box)
@@ -163,7 +160,7 @@ class SpectrumFitPane(QWidget):
             combo.currentIndexChanged.connect(self._on_edited)
         for box in (self.show_background, self.subtract, self.apply_cuts):
             box.toggled.connect(self._on_edited)
-        for spin in (self.bins, self.hist_lo, self.hist_hi, self.fit_lo, self.fit_hi):
+        for spin in (self.bin_width, self.hist_lo, self.hist_hi, self.fit_lo, self.fit_hi):
             spin.valueChanged.connect(self._on_edited)
         self.plot.range_changed.connect(self._on_plot_range)
         self.fit_button.clicked.connect(self.fit_requested)
@@ -195,7 +192,7 @@ class SpectrumFitPane(QWidget):
     def show_values(self, v: dict[str, Any]) -> None:
         """Show option values (the keys of ``values()``) without emitting ``edited``."""
         widgets = (
-            self.column, self.model, self.cost, self.bins, self.hist_lo, self.hist_hi,
+            self.column, self.model, self.cost, self.bin_width, self.hist_lo, self.hist_hi,
             self.fit_lo, self.fit_hi, self.show_background, self.subtract, self.apply_cuts,
         )  # fmt: skip
         blockers = [QSignalBlocker(w) for w in widgets]
@@ -208,7 +205,7 @@ class SpectrumFitPane(QWidget):
                         index = combo.count() - 1
                     combo.setCurrentIndex(index)
             if "bins" in v:
-                self.bins.setValue(int(v["bins"]))
+                self.bin_width.setValue(float(v["bins"]))
             if "hist_range" in v:
                 self.hist_lo.setValue(float(v["hist_range"][0]))
                 self.hist_hi.setValue(float(v["hist_range"][1]))
@@ -228,10 +225,10 @@ class SpectrumFitPane(QWidget):
         self._update_enabled()
 
     def values(self) -> dict[str, Any]:
-        """Return the options shown: column, bins, hist_range, range, model, cost, flags."""
+        """Return the options shown (``bins`` is a bin width; see ``show_values``)."""
         return {
             "column": str(self.column.currentData() or ""),
-            "bins": int(self.bins.value()),
+            "bins": float(self.bin_width.value()),
             "hist_range": [float(self.hist_lo.value()), float(self.hist_hi.value())],
             "range": [float(self.fit_lo.value()), float(self.fit_hi.value())],
             "model": str(self.model.currentData() or ""),
@@ -245,9 +242,8 @@ class SpectrumFitPane(QWidget):
         """Describe the run of the peak's role and the background run (or what is missing)."""
         self.run_label.setText(run_text)
         self.background_label.setText(background_text)
-        self.show_background.setEnabled(has_background)
         self.subtract.setEnabled(has_background)
-        self._has_background = has_background
+        self._update_enabled()
 
     def show_cut_summary(self, text: str) -> None:
         """Say which cuts "Apply cuts" applies (e.g. "Apply cuts (3 enabled)")."""
@@ -255,6 +251,7 @@ class SpectrumFitPane(QWidget):
 
     def _update_enabled(self) -> None:
         self.fit_button.setEnabled(bool(self.column.currentData()))
+        self.show_background.setEnabled(self.subtract.isChecked() and self.subtract.isEnabled())
 
     # ------------------------------------------------------------------ events
     @Slot(int)

@@ -1,0 +1,430 @@
+"""Spectrum & fit controller: the ``peak_fit`` step of the calibration, one peak at a time.
+
+What to use when
+----------------
+- ``build(ctx)`` is the pane's entry for ``workbench.registry`` (``PaneSpec("spectrum_fit",
+  "Spectrum & fit", "centre", build)``).
+- ``SpectrumFitController`` keeps the step's settings in ``ctx.calib`` in exactly the format of
+  ``analysis_core.fitting.peak_step`` (``{"peaks": {"kr_41": {...}, "am241_59": {...},
+  "co57_122": {...}}}``) and its result as a ``PeakFitSet``. Each peak is computed in its own
+  job (``key="peak_fit:<peak>"``: the latest request wins) with ``compute_peak``, which is what
+  ``compute_peak_fit`` does per peak, so the GUI's numbers equal a headless replay's.
+- Recomputation: an edit of the form or a dragged range refits the shown peak; new cuts, new
+  run roles or a new RQ table refit every configured peak. A peak shown for the first time gets
+  settings suggested from its data (``spectrum_fit_compute.suggest_peak_settings``).
+- Scripts and tests: ``set_peak(key)``, ``set_fit_range(lo, hi)``, ``edit(**settings)``,
+  ``refit_all()``, ``inputs()``.
+"""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QObject, Slot
+
+from analysis_core.fitting.peak_step import PeakFitSet
+from analysis_core.fitting.peaks import COSTS, MODELS
+from analysis_core.steps import StepInputs
+from widgets.spectrum_fit_plot import SpectrumSeries
+from workbench.context import AppContext
+from workbench.controllers.spectrum_fit_compute import (
+    PeakOutcome,
+    fit_one_peak,
+    suggest_peak_settings,
+)
+from workbench.controllers.spectrum_fit_present import (
+    PEAKS,
+    ROLE_NAMES,
+    Peak,
+    peak_by_key,
+    peak_fit_curve,
+    peak_param_rows,
+)
+from workbench.panes.spectrum_fit import SpectrumFitPane
+from workbench.registry import PaneBinding
+
+__all__ = ["STEP", "SpectrumFitController", "build", "step_inputs"]
+
+#: The calibration step this pane computes.
+STEP = "peak_fit"
+
+
+def step_inputs(ctx: AppContext) -> StepInputs:
+    """Return the ``StepInputs`` of the session: reduced runs by role, cuts, gains, results."""
+    roles = {r: p for r, p in ctx.calib.roles().items() if p}
+    rq = {r: t for r, p in roles.items() if (t := ctx.state.rq(p)) is not None}
+    gains = {a: g for a in ("A", "B") if (g := ctx.calib.gains(a)) is not None}
+    return StepInputs(
+        rq=rq, raw_paths=roles, cuts=ctx.calib.cuts, gains=gains, results=ctx.calib.results()
+    )
+
+
+def pe_columns(table: Any) -> list[str]:
+    """Return the columns worth histogramming for a peak: PE integrals, total_pe first."""
+    names = [c for c in table if c.endswith("_pe")] if table is not None else []
+    names.sort(key=lambda c: (c != "total_pe", c))
+    return names or ["total_pe"]
+
+
+class SpectrumFitController(QObject):
+    """Wires ``SpectrumFitPane`` to ``ctx.calib`` and jobs (see the module docstring)."""
+
+    def __init__(self, ctx: AppContext, pane: SpectrumFitPane) -> None:
+        super().__init__(pane)
+        self._ctx = ctx
+        self._pane = pane
+        self._current = PEAKS[0].key
+        self._errors: dict[str, str] = {}
+        self._notified: dict[str, str] = {}
+        self._suggesting: set[str] = set()
+        self._writing = False
+        self._signature: tuple[Any, ...] = ()
+        pane.show_peaks([(p.key, p.label) for p in PEAKS], self._current)
+        pane.show_choices(columns=["total_pe"], models=list(MODELS), costs=list(COSTS))
+        pane.peak_changed.connect(self.set_peak)
+        pane.edited.connect(self._on_edited)
+        pane.range_dragged.connect(self._on_range_dragged)
+        pane.fit_requested.connect(self._on_fit_requested)
+        calib, state = ctx.calib, ctx.state
+        calib.cuts_changed.connect(self._on_inputs_changed)
+        calib.roles_changed.connect(self._on_inputs_changed)
+        calib.settings_changed.connect(self._on_settings_changed)
+        calib.result_changed.connect(self._on_result_changed)
+        state.rq_changed.connect(self._on_inputs_changed)
+        self._signature = self._inputs_signature()
+        self.refresh()
+
+    # ------------------------------------------------------------------ model access
+    @property
+    def current_peak(self) -> Peak:
+        """The peak shown."""
+        return peak_by_key(self._current)
+
+    def inputs(self) -> StepInputs:
+        """Return the step inputs of the session now."""
+        return step_inputs(self._ctx)
+
+    def peak_settings(self, key: str) -> dict[str, Any] | None:
+        """Return the stored settings of peak ``key`` (None when never configured)."""
+        return self._ctx.calib.settings(STEP).get("peaks", {}).get(key)
+
+    def _store(self, key: str, settings: dict[str, Any]) -> None:
+        peaks = dict(self._ctx.calib.settings(STEP).get("peaks", {}))
+        peaks[key] = settings
+        self._writing = True
+        try:
+            self._ctx.calib.set_settings(STEP, {"peaks": dict(sorted(peaks.items()))})
+        finally:
+            self._writing = False
+
+    def _result(self, key: str) -> Any:
+        return getattr(self._ctx.calib.result(STEP), "peaks", {}).get(key)
+
+    # ------------------------------------------------------------------ public actions
+    @Slot(str)
+    def set_peak(self, key: str) -> None:
+        """Show peak ``key`` (fitting it, or suggesting its first settings, if needed)."""
+        self._current = peak_by_key(key).key
+        if self._pane.current_peak() != self._current:
+            self._pane.show_peaks([(p.key, p.label) for p in PEAKS], self._current)
+        self.refresh()
+
+    def set_fit_range(self, lo: float, hi: float) -> None:
+        """Fit the shown peak over ``lo .. hi`` (as dragging the range does)."""
+        self.edit(range=[float(lo), float(hi)])
+
+    def edit(self, **changes: Any) -> None:
+        """Change settings of the shown peak (step keys) and refit it."""
+        key = self._current
+        old = self.peak_settings(key)
+        if old is None:
+            return
+        new = {**old, **changes}
+        if new != old:
+            self._store(key, new)
+            self._pane.show_values(self._view_values(new))
+            self._submit(key)
+
+    def refit_all(self) -> None:
+        """Recompute every configured peak (new cuts, roles or RQ tables)."""
+        peaks = self._ctx.calib.settings(STEP).get("peaks", {})
+        for key in peaks:
+            self._submit(key)
+        if self._current not in peaks:
+            self.refresh()
+
+    # ------------------------------------------------------------------ showing
+    def refresh(self) -> None:
+        """Show the current peak: its run, options and result, or what to do first."""
+        peak = self.current_peak
+        inputs = self.inputs()
+        table = inputs.rq.get(peak.role)
+        self._show_runs(peak, inputs)
+        self._pane.show_choices(columns=pe_columns(table), models=list(MODELS), costs=list(COSTS))
+        self._show_cut_summary()
+        if table is None:
+            self._show_empty(peak)
+            return
+        settings = self.peak_settings(peak.key)
+        if settings is None:
+            self._suggest(peak, inputs)
+            return
+        self._pane.show_values(self._view_values(settings))
+        if self._result(peak.key) is None and peak.key not in self._errors:
+            self._submit(peak.key)
+        self._show_current()
+
+    def _show_empty(self, peak: Peak) -> None:
+        role = ROLE_NAMES.get(peak.role, peak.role)
+        path = self._ctx.calib.role_path(peak.role)
+        if path is None:
+            text = (
+                f"No {role} run is open. Open one (File > Open…) and reduce it: the "
+                f"{peak.energy_kev:g} keV peak is fitted on its spectrum."
+            )
+        else:
+            text = (
+                f"The {role} run {Path(path).name} is not reduced yet: reduce it in the Runs "
+                "pane to see its spectrum."
+            )
+        self._pane.plot.clear(text)
+        self._pane.params.clear("No fit yet.")
+
+    def _show_runs(self, peak: Peak, inputs: StepInputs) -> None:
+        role = ROLE_NAMES.get(peak.role, peak.role)
+        path = self._ctx.calib.role_path(peak.role)
+        if path is None:
+            run = f"none — open a {role} run"
+        else:
+            run = Path(path).name + ("" if peak.role in inputs.rq else " (not reduced)")
+        bpath = self._ctx.calib.role_path("background")
+        bkg = inputs.rq.get("background")
+        if bkg is not None and bpath is not None:
+            text = f"{Path(bpath).name} (live time {bkg.livetime_s:.4g} s)"
+        elif bpath is not None:
+            text = f"{Path(bpath).name} (not reduced)"
+        else:
+            text = "none — open a background run to subtract 39Ar"
+        self._pane.show_runs(f"{role}: {run}", text, bkg is not None)
+
+    def _show_cut_summary(self) -> None:
+        cuts = self._ctx.calib.cuts
+        n = len(getattr(cuts, "enabled_cuts", ())) if cuts is not None else 0
+        self._pane.show_cut_summary(
+            f"Apply cuts ({n} enabled)" if cuts is not None else "Apply cuts (none defined yet)"
+        )
+
+    def _show_current(self) -> None:
+        peak = self.current_peak
+        error = self._errors.get(peak.key)
+        if error:
+            self._pane.plot.clear(f"Cannot compute the {peak.energy_kev:g} keV spectrum:\n{error}")
+            self._pane.params.show_error(error)
+            return
+        result = self._result(peak.key)
+        if result is None:
+            return
+        self._show_result(peak, result)
+
+    def _show_result(self, peak: Peak, r: Any) -> None:
+        unit = r.pe_units
+        plot, params = self._pane.plot, self._pane.params
+        series = []
+        role = ROLE_NAMES.get(peak.role, peak.role)
+        if r.subtracted is not None:
+            if self._pane.show_background.isChecked():
+                s, b, k = r.signal, r.background, float(r.livetime_scale)
+                series.append(SpectrumSeries("signal", f"{role} run", s.counts, s.errors))
+                series.append(
+                    SpectrumSeries(
+                        "background", f"background × {k:.3g}", k * b.counts, k * b.errors
+                    )
+                )
+            sub = r.subtracted
+            series.append(
+                SpectrumSeries("subtracted", f"{role} − background", sub.counts, sub.errors)
+            )
+        else:
+            series.append(SpectrumSeries("signal", f"{role} run", r.signal.counts, r.signal.errors))
+        plot.set_axis_labels(f"{r.column} ({unit})")
+        plot.set_spectra(
+            r.signal.edges,
+            series,
+            title=f"{peak.label}: {r.n_selected} of {r.n_events} events pass the cuts",
+        )
+        lo, hi = r.settings["range"]
+        plot.set_range(float(lo), float(hi))
+        fit = r.fit
+        plot.set_fit(peak_fit_curve(fit, r.spectrum))
+        rows, derived = peak_param_rows(fit, unit, float(r.energy_kev or peak.energy_kev))
+        note = str(fit.extra.get("cost_reason", "")) if fit.valid else fit.message
+        params.set_fit(
+            rows,
+            derived=derived,
+            chi2=fit.chi2,
+            ndf=fit.ndf,
+            valid=fit.valid,
+            message=note,
+            cost=fit.cost,
+            title=f"{fit.model}, {fit.cost}, {float(lo):g}–{float(hi):g} {unit}",
+        )
+
+    @staticmethod
+    def _view_values(s: dict[str, Any]) -> dict[str, Any]:
+        lo, hi = (float(v) for v in s["range"])
+        bins = s.get("bins", 40)
+        width = float(bins) if isinstance(bins, float) else (hi - lo) / max(int(bins), 1)
+        hist = s.get("hist_range") or [max(lo - (hi - lo), 0.0) if lo >= 0 else 2 * lo - hi,
+                                       hi + (hi - lo)]  # fmt: skip
+        return {
+            "column": s.get("column", "total_pe"),
+            "bins": width,
+            "hist_range": [float(hist[0]), float(hist[1])],
+            "range": [lo, hi],
+            "model": s.get("model", "gauss+linear"),
+            "cost": s.get("cost", "auto"),
+            "subtract": s.get("background_role") is not None,
+            "apply_cuts": bool(s.get("apply_cuts", True)),
+        }
+
+    # ------------------------------------------------------------------ jobs
+    def _suggest(self, peak: Peak, inputs: StepInputs) -> None:
+        if peak.key in self._suggesting:
+            return
+        self._suggesting.add(peak.key)
+        self._pane.plot.clear(f"Looking for the {peak.energy_kev:g} keV peak…")
+        self._pane.params.clear("")
+        self._ctx.jobs.submit(
+            suggest_peak_settings,
+            inputs,
+            peak,
+            key=f"peak_fit_suggest:{peak.key}",
+            on_done=functools.partial(self._on_suggested, peak.key),
+            on_error=functools.partial(self._on_suggest_failed, peak.key),
+        )
+
+    def _on_suggested(self, key: str, settings: dict[str, Any]) -> None:
+        self._suggesting.discard(key)
+        if self.peak_settings(key) is None:
+            self._store(key, settings)
+        if key == self._current:
+            self._pane.show_values(self._view_values(self.peak_settings(key) or settings))
+        self._submit(key)
+
+    def _on_suggest_failed(self, key: str, message: str) -> None:
+        self._suggesting.discard(key)
+        self._errors[key] = message
+        if key == self._current:
+            self._show_current()
+
+    def _submit(self, key: str) -> None:
+        settings = self.peak_settings(key)
+        if settings is None:
+            return
+        self._ctx.jobs.submit(
+            fit_one_peak,
+            self.inputs(),
+            key,
+            settings,
+            key=f"peak_fit:{key}",
+            on_done=self._on_peak_done,
+            on_error=functools.partial(self._on_peak_failed, key),
+        )
+
+    def _on_peak_done(self, outcome: PeakOutcome) -> None:
+        key = outcome.key
+        if outcome.settings != self.peak_settings(key):
+            return  # the settings changed meanwhile; their own job follows
+        if outcome.error:
+            self._on_peak_failed(key, outcome.error)
+            return
+        self._errors.pop(key, None)
+        self._notified.pop(key, None)
+        peaks = dict(getattr(self._ctx.calib.result(STEP), "peaks", {}))
+        peaks[key] = outcome.result
+        self._ctx.calib.set_result(STEP, PeakFitSet(dict(sorted(peaks.items()))))
+
+    def _on_peak_failed(self, key: str, message: str) -> None:
+        self._errors[key] = message
+        peaks = dict(getattr(self._ctx.calib.result(STEP), "peaks", {}))
+        if peaks.pop(key, None) is not None:
+            self._ctx.calib.set_result(STEP, PeakFitSet(peaks) if peaks else None)
+        if self._notified.get(key) != message:
+            self._notified[key] = message
+            self._ctx.notifier.error(f"Peak fit {peak_by_key(key).energy_kev:g} keV", message)
+        if key == self._current:
+            self._show_current()
+
+    # ------------------------------------------------------------------ events
+    @Slot()
+    def _on_edited(self) -> None:
+        key = self._current
+        old = self.peak_settings(key)
+        if old is None:
+            return
+        v = self._pane.values()
+        view = {
+            "column": v["column"],
+            "range": v["range"],
+            "bins": v["bins"],
+            "hist_range": v["hist_range"],
+            "model": v["model"],
+            "cost": v["cost"],
+            "background_role": "background" if v["subtract"] else None,
+            "apply_cuts": v["apply_cuts"],
+        }
+        new = {**old, **view}
+        if new != old:
+            self._store(key, new)
+            self._submit(key)
+        else:
+            self._show_current()  # a view-only option (the overlay)
+
+    @Slot(float, float)
+    def _on_range_dragged(self, lo: float, hi: float) -> None:
+        self._on_edited()
+
+    @Slot()
+    def _on_fit_requested(self) -> None:
+        self._errors.pop(self._current, None)
+        self._submit(self._current)
+
+    def _inputs_signature(self) -> tuple[Any, ...]:
+        """Return what the fits depend on besides their settings: runs, tables, cuts."""
+        roles = self._ctx.calib.roles()
+        tables = tuple(
+            (r, p, id(self._ctx.state.rq(p)) if p else None) for r, p in sorted(roles.items())
+        )
+        return (*tables, id(self._ctx.calib.cuts))
+
+    @Slot()
+    def _on_inputs_changed(self, *_: object) -> None:
+        # runs_changed (hence roles_changed) also fires for activity texts during reductions:
+        # refit only when a role, a table or the cuts really changed.
+        signature = self._inputs_signature()
+        if signature == self._signature:
+            return
+        self._signature = signature
+        self._errors.clear()
+        self.refit_all()
+        self.refresh()
+
+    @Slot(str)
+    def _on_settings_changed(self, step: str) -> None:
+        if step == STEP and not self._writing:  # e.g. a session was loaded
+            self._errors.clear()
+            self.refit_all()
+            self.refresh()
+
+    @Slot(str)
+    def _on_result_changed(self, step: str) -> None:
+        if step == STEP:
+            self._show_current()
+
+
+def build(ctx: AppContext) -> PaneBinding:
+    """Create the Spectrum & fit pane and its controller."""
+    pane = SpectrumFitPane()
+    return PaneBinding(pane, SpectrumFitController(ctx, pane))

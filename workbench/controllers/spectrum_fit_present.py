@@ -1,0 +1,143 @@
+"""Turn peak-fit results into what the Spectrum & fit pane draws: curves, pulls, table rows.
+
+What to use when
+----------------
+- ``PEAKS``: the calibration peaks the pane offers (key, label, run role, energy, whether the
+  background run is subtracted by default).
+- ``peak_fit_curve(fit, hist)``: the fitted model on a fine grid over the fit range (counts per
+  bin of ``hist``) and the pulls ``(n - model) / sigma`` of the fitted bins, as a
+  ``widgets.spectrum_fit_plot.FitCurve``.
+- ``peak_param_rows(fit, unit, energy_kev)``: parameter rows and derived rows (resolution
+  sigma/mean, PE per keV at the peak's energy) for ``widgets.fit_params_table``.
+- ``pulls(counts, variances, model)``: the pull of each bin (used by the Kr-timing pane too).
+
+Pure functions of ``analysis_core`` results and numpy arrays, run in the GUI thread (cheap).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from analysis_core.fitting.peaks import peak_model_counts, peak_model_density
+from analysis_core.fitting.result import FitResult
+from widgets.fit_params_table import ParamRow
+from widgets.spectrum_fit_plot import FitCurve
+
+__all__ = ["PEAKS", "Peak", "peak_by_key", "peak_fit_curve", "peak_param_rows", "pulls"]
+
+
+@dataclass(frozen=True)
+class Peak:
+    """A calibration peak of the pane.
+
+    Attributes
+    ----------
+    key : str
+        Identifier (settings and results are stored under it).
+    label : str
+        Chooser text.
+    role : str
+        Run role whose spectrum shows it (``"kr"``, ``"am241"``, ``"co57"``).
+    energy_kev : float
+        Deposited energy of the peak.
+    subtract_default : bool
+        Subtract the background run by default (the Kr peak sits on 39Ar).
+    """
+
+    key: str
+    label: str
+    role: str
+    energy_kev: float
+    subtract_default: bool
+
+
+#: The peaks of the calibration (workflow steps 4 and 8).
+PEAKS: tuple[Peak, ...] = (
+    Peak("kr_41", "41.5 keV — 83mKr (Kr run)", "kr", 41.5, True),
+    Peak("am241_59", "59.5 keV — 241Am (Am run)", "am241", 59.5, False),
+    Peak("co57_122", "122 keV — 57Co (Co run)", "co57", 122.06, False),
+)
+
+#: Role -> how the run is named in sentences.
+ROLE_NAMES = {
+    "kr": "Kr",
+    "am241": "241Am",
+    "co57": "57Co",
+    "background": "background",
+    "led": "LED",
+}
+
+
+def peak_by_key(key: str) -> Peak:
+    """Return the peak ``key`` (the first peak for an unknown key)."""
+    return next((p for p in PEAKS if p.key == key), PEAKS[0])
+
+
+def pulls(
+    counts: NDArray[np.float64], variances: NDArray[np.float64] | None, model: NDArray[np.float64]
+) -> NDArray[np.float64]:
+    """Return ``(n - model) / sigma`` per bin, sigma from the variances (else the model)."""
+    n = np.asarray(counts, dtype=float)
+    m = np.asarray(model, dtype=float)
+    var = m.copy() if variances is None else np.asarray(variances, dtype=float).copy()
+    empty = ~(var > 0)
+    var[empty] = m[empty]  # an empty raw bin has no variance of its own: use the expectation
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(var > 0, (n - m) / np.sqrt(var), np.nan)
+
+
+def peak_fit_curve(fit: FitResult, hist: Any, *, n_points: int = 400) -> FitCurve | None:
+    """Return the drawn model and pulls of a ``fit_peak`` result on histogram ``hist``.
+
+    ``hist`` has ``edges``, ``counts`` and ``variances`` (the spectrum that was fitted).
+    Returns None for a failed fit (nothing to draw).
+    """
+    lo_hi = fit.extra.get("fit_range")
+    if not fit.values or not np.all(np.isfinite(fit.values)) or not lo_hi:
+        return None
+    lo, hi = float(lo_hi[0]), float(lo_hi[1])
+    edges = np.asarray(hist.edges, dtype=float)
+    width = float(np.median(np.diff(edges)))
+    x = np.linspace(lo, hi, n_points)
+    y = peak_model_density(fit, x) * width
+    centres = 0.5 * (edges[:-1] + edges[1:])
+    inside = (centres >= lo) & (centres <= hi)
+    model = peak_model_counts(fit, edges)
+    p = pulls(np.asarray(hist.counts)[inside], np.asarray(hist.variances)[inside], model[inside])
+    label = f"fit: {fit.model}" + ("" if fit.valid else " (not valid)")
+    return FitCurve(x, y, centres[inside], p, label)
+
+
+def _row(fit: FitResult, name: str, shown: str, unit: str, scale: float = 1.0) -> ParamRow:
+    return ParamRow(shown, fit[name] * scale, fit.error(name) * scale, unit)
+
+
+def peak_param_rows(
+    fit: FitResult, unit: str, energy_kev: float
+) -> tuple[list[ParamRow], list[ParamRow]]:
+    """Return (parameter rows, derived rows) of a peak fit in the spectrum's ``unit``."""
+    units = {
+        "area": "events", "mean": unit, "sigma": unit, "area_2": "events", "mean_2": unit,
+        "sigma_2": unit, "bkg_c0": f"events/{unit}", "bkg_c1": f"events/{unit}²",
+        "bkg_slope": f"1/{unit}", "tail": "σ", "template_scale": "× template",
+    }  # fmt: skip
+    params = [_row(fit, n, n, units.get(n, "")) for n in fit.names]
+    derived: list[ParamRow] = []
+    ex = fit.extra
+    res, res_err = ex.get("resolution"), ex.get("resolution_err")
+    if res is not None:
+        derived.append(
+            ParamRow(
+                "σ/mean", 100.0 * res, 100.0 * (res_err if res_err is not None else math.nan), "%"
+            )
+        )
+    if "mean" in fit.names and energy_kev > 0:
+        derived.append(
+            _row(fit, "mean", f"mean / {energy_kev:.4g} keV", f"{unit}/keV", 1 / energy_kev)
+        )
+    return params, derived
