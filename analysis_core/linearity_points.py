@@ -9,7 +9,8 @@ What to use when
     result) or a single peak result; a peak result is a ``FitResult`` or has ``fit`` (a
     ``FitResult`` with parameters ``mean``, ``sigma`` and ``extra["resolution"]``) and
     optionally ``role``. The energy comes from ``settings["peak_energies_kev"]`` by peak name
-    or role, else from ``DEFAULT_PEAK_ENERGIES_KEV``.
+    or role, else from ``DEFAULT_PEAK_ENERGIES_KEV``, unless the peak result states its own
+    ``energy_kev``.
   * ``inputs.results["components_a"]`` / ``["components_b"]``: the 9.4 and 32.1 keV light of
     Analysis A / B component separation, through the result's ``light_points()`` (a list of
     dicts with ``energy_kev``, ``pe``, ``pe_err``, ``label``).
@@ -82,7 +83,7 @@ def _fit_of(obj: Any) -> FitResult | None:
 
 
 def _label(energy_kev: float, what: str = "") -> str:
-    src = _SOURCE.get(energy_kev, "")
+    src = next((v for e, v in _SOURCE.items() if abs(e - energy_kev) < 0.1), "")
     text = f"{energy_kev:g} keV"
     if src:
         text += f" ({src}{', ' + what if what else ''})"
@@ -100,7 +101,7 @@ def _peak_points(
     out: list[LinearityPoint] = []
     for name, peak in _peak_items(inputs.results["peak_fit"]):
         role = str(getattr(peak, "role", "") or name)
-        energy = energies.get(name, energies.get(role))
+        energy = getattr(peak, "energy_kev", None) or energies.get(name, energies.get(role))
         fit = _fit_of(peak)
         if energy is None:
             skipped.append(f"peak {name!r}: unknown energy (set peak_energies_kev)")

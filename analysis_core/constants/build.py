@@ -220,7 +220,7 @@ def _kr_peaks(linearity: Any) -> list[dict[str, Any]]:
     out = []
     for analysis, fit in linearity.fits.items():
         for p in fit.points:
-            if not any(abs(p.energy_kev - e) < 1e-6 for e in KR_LINES_KEV):
+            if not any(abs(p.energy_kev - e) < 0.1 for e in KR_LINES_KEV):
                 continue
             res = p.resolution
             out.append(

@@ -47,11 +47,11 @@ log = logging.getLogger(__name__)
 #: Step name -> (module, function) of its STEP-CONTRACT function.
 STEP_FUNCTIONS: dict[str, tuple[str, str]] = {
     "spe": ("analysis_core.spe", "compute_spe"),
-    "peak_fit": ("analysis_core.fitting.steps", "compute_peak_fit"),
-    "halflife": ("analysis_core.fitting.steps", "compute_halflife"),
-    "delay": ("analysis_core.fitting.steps", "compute_delay"),
-    "components_a": ("analysis_core.components", "compute_components_a"),
-    "components_b": ("analysis_core.components", "compute_components_b"),
+    "peak_fit": ("analysis_core.fitting.peak_step", "compute_peak_fit"),
+    "halflife": ("analysis_core.fitting.timing_steps", "compute_halflife"),
+    "delay": ("analysis_core.fitting.timing_steps", "compute_delay"),
+    "components_a": ("analysis_core.components.analysis_a", "compute_components_a"),
+    "components_b": ("analysis_core.components.analysis_b", "compute_components_b"),
     "linearity": ("analysis_core.linearity", "compute_linearity"),
 }
 
@@ -136,16 +136,16 @@ def _config(session: CalibrationSession, raw_path: str) -> Any:
 
 
 def _spe_gains(result: Any) -> tuple[dict[str, tuple], dict[str, tuple]]:
-    """Gains and errors by analysis from an SPE step result (``gains``/``gain_errors``)."""
-    gains = getattr(result, "gains", None)
-    errors = getattr(result, "gain_errors", None) or {}
-    if callable(gains):
-        gains = gains()
-    if not isinstance(gains, Mapping):
-        raise CalibrationError("the SPE step result gives no gains per analysis")
-    g = {a: (float(v[0]), float(v[1])) for a, v in gains.items() if v is not None}
-    e = {a: (float(v[0]), float(v[1])) for a, v in dict(errors).items() if v is not None}
-    return g, e
+    """Return the valid gains and errors by analysis of an SPE step result (``SpeResult``)."""
+    gains: dict[str, tuple] = {}
+    errors: dict[str, tuple] = {}
+    for analysis, part in getattr(result, "analyses", {}).items():
+        if part.valid:
+            gains[analysis] = tuple(float(g) for g in part.gains_adc_ns[:2])
+            errors[analysis] = tuple(float(e) for e in part.errors_adc_ns[:2])
+    if not gains:
+        raise CalibrationError("the SPE step gave no valid gains to reduce the runs with")
+    return gains, errors
 
 
 def replay_steps(

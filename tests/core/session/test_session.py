@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 import pytest
 
@@ -13,11 +12,8 @@ from analysis_core.cli import main as cli_main
 from analysis_core.constants import diff_constants, read_constants, validate_constants
 from analysis_core.cuts import CutSet, RangeCut
 from analysis_core.errors import CalibrationError
-from analysis_core.fitting import fit_peak
-from analysis_core.histograms import histogram1d
 from analysis_core.rqfile import read_rq
 from analysis_core.session import (
-    STEP_FUNCTIONS,
     CalibrationSession,
     SessionFormatError,
     SessionRun,
@@ -41,30 +37,18 @@ MEAN_OVER_MU = (
 Y_A_TRUE = DET.light_yield_pe_per_kev * MEAN_OVER_MU * 1.044 * 0.986
 
 
-def _kr_peak_step(inputs, settings):
-    """The peak-fit step as H3's ``compute_peak_fit`` does it (stand-in until it lands)."""
-    table = inputs.table(settings["role"])
-    if inputs.cuts is not None and settings.get("apply_cuts", True):
-        table = table.select(inputs.cuts.mask(table))
-    lo, hi = settings["range"]
-    hist = histogram1d(table[settings["column"]], settings["bins"], (lo, hi))
-    fit = fit_peak(hist, range_=(lo, hi), model=settings["model"], cost=settings["cost"])
-    return SimpleNamespace(role=settings["role"], fit=fit, to_dict=fit.to_dict)
-
-
-@pytest.fixture(autouse=True)
-def _peak_step(monkeypatch):
-    monkeypatch.setitem(STEP_FUNCTIONS, "peak_fit", (__name__, "_kr_peak_step"))
-
-
 PEAK_SETTINGS = {
-    "role": "kr",
-    "column": "total_pe",
-    "range": [120.0, 240.0],
-    "bins": 60,
-    "model": "gauss",
-    "cost": "poisson",
-    "apply_cuts": True,
+    "peaks": {
+        "kr_41": {
+            "role": "kr",
+            "column": "total_pe",
+            "range": [120.0, 240.0],
+            "bins": 60,
+            "model": "gauss",
+            "cost": "poisson",
+            "apply_cuts": True,
+        }
+    }
 }
 
 
