@@ -12,11 +12,17 @@ What to use when
 
 Binning: bins of ``bin_width_adc_ns`` made of ``cells_per_bin`` model grid cells, from the
 0.02 % to the 99.9 % quantile of the charges; events outside that range are left out (the
-extended likelihood's ``n_events`` is the model's total, in and out of range). By default the
-under-amplified relative-variance factor ``f_b`` and the exponential slope ``lambda mu`` are
-fixed (2.0 and 5.0): with one LED intensity they are nearly degenerate with the other shape
-parameters; pass ``fixed=()`` to free them. A run without LED light (occupancy < 0.02) or with
-too few events returns ``valid=False`` with the reason, never an exception.
+extended likelihood's ``n_events`` is the model's total, in and out of range).
+
+Free by default: ``n_events``, ``occupancy``, the pedestal mean and width, ``mu`` and the
+Gamma's relative variance ``b``. The low-charge components are fixed at a DEAP-3600-like shape
+(``DEFAULT_FIXED``: under-amplified weight 0.15 at 0.35 mu with 2 b, exponential weight 0.05
+with lambda mu = 5): with one LED intensity and a pedestal 0.15 mu wide they are degenerate
+with ``b`` (freed, the under-amplified weight runs to 0 in a third of 6000-flash toys and
+drags ``mu`` down by ~7 %). Free them (``fixed=()`` or a shorter tuple) with a low-noise,
+high-statistics LED run, or vary them to quote the model systematic. A run without LED light
+(occupancy < 0.02) or with too few events returns ``valid=False`` with the reason, never an
+exception.
 """
 
 from __future__ import annotations
@@ -35,8 +41,9 @@ from analysis_core.spe.deap import PARAM_NAMES, DeapGrid, led_terms, spe_mean
 __all__ = ["DEFAULT_FIXED", "LedFit", "fit_led_spectrum"]
 
 #: Shape parameters held constant unless the caller frees them.
-DEFAULT_FIXED = ("ua_mean_frac", "ua_relvar_factor", "exp_fraction", "exp_slope_mu")
+DEFAULT_FIXED = ("ua_fraction", "ua_mean_frac", "ua_relvar_factor", "exp_fraction", "exp_slope_mu")
 _DEFAULTS = {
+    "ua_fraction": 0.15,
     "ua_mean_frac": 0.35,
     "ua_relvar_factor": 2.0,
     "exp_fraction": 0.05,
@@ -185,7 +192,7 @@ def _start(q: NDArray[np.float64], n: int) -> dict[str, float]:
         "ped_sigma_adc_ns": max(sigma, 1e-2),
         "mu_adc_ns": max(mu, 4 * sigma, 1e-2),
         "gamma_relvar": 0.25,
-        "ua_fraction": 0.15,
+        "ua_fraction": _DEFAULTS["ua_fraction"],
         "ua_mean_frac": _DEFAULTS["ua_mean_frac"],
         "ua_relvar_factor": _DEFAULTS["ua_relvar_factor"],
         "exp_fraction": _DEFAULTS["exp_fraction"],
