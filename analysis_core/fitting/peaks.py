@@ -325,29 +325,32 @@ def _clean(x: float) -> float | None:
 
 
 def _judge(fit: FitResult, extra: Mapping[str, Any], x_lo: float, x_hi: float, bw: float) -> str:
-    """Plain reason why the fit should not be trusted ('' when it is fine)."""
+    """Plain reason why the fit should not be trusted ('' when it is fine).
+
+    The physical checks (width, area, position) come first, so that a fit which stopped at a
+    parameter limit on flat data says "flat data" rather than only "parameter at its limit".
+    """
     msg = fit.message
-    if msg.startswith("parameter at its limit"):
-        at = msg.split(":", 1)[-1]
-        if "area" in at:
-            return "no peak: the fitted peak area is zero (flat data?)"
-        if "sigma" in at:
-            return "no peak: the fitted width hits its limit (flat data or wrong range?)"
+    mean, sigma, area = fit["mean"], fit["sigma"], fit["area"]
+    span = x_hi - x_lo
+    if math.isfinite(sigma) and 2.0 * math.sqrt(2.0 * math.log(2.0)) * sigma > span:
+        fwhm = 2.0 * math.sqrt(2.0 * math.log(2.0)) * sigma
+        return (
+            f"peak wider than the fit range: FWHM {fwhm:.4g} > range {span:.4g} "
+            "(flat data, or widen the range)"
+        )
+    if math.isfinite(area) and area <= 1e-6 * max(float(extra.get("counts_in_range", 1.0)), 1.0):
+        return "no peak: the fitted peak area is zero (flat data?)"
+    if msg.startswith("parameter at its limit") and "sigma" in msg.split(":", 1)[-1]:
+        return "no peak: the fitted width hits its limit (flat data or wrong range?)"
     if not fit.valid:
         return msg or "fit failed"
-    mean = fit["mean"]
     if not (x_lo + bw <= mean <= x_hi - bw):
         return (
             f"peak at range edge: mean {mean:.4g} is not inside the fit range "
             f"[{x_lo:.4g}, {x_hi:.4g}] by at least one bin; move or widen the range"
         )
-    fwhm = 2.0 * math.sqrt(2.0 * math.log(2.0)) * fit["sigma"]
-    if fwhm > x_hi - x_lo:
-        return (
-            f"peak wider than the fit range: FWHM {fwhm:.4g} > range {x_hi - x_lo:.4g} "
-            "(flat data, or widen the range)"
-        )
-    area, area_err = extra.get("area"), extra.get("area_err")
-    if area is None or area_err is None or not area > MIN_SIGNIFICANCE * area_err:
-        return f"no significant peak: area {area} +- {area_err} (flat data?)"
+    area_v, area_err = extra.get("area"), extra.get("area_err")
+    if area_v is None or area_err is None or not area_v > MIN_SIGNIFICANCE * area_err:
+        return f"no significant peak: area {area_v} +- {area_err} (flat data?)"
     return ""
