@@ -1,0 +1,164 @@
+"""A session built in the GUI, saved, replayed headless (API and CLI): identical constants.
+
+The calibration is made the way the panes make it: roles from the runs' types, gains with
+``ctx.calib.set_gains``, the cut set with ``set_cuts``, step settings with ``set_settings`` and
+results computed by the step functions on ``step_inputs_from_context`` (what the Spectrum &
+fit and Kr timing controllers do); the Linearity pane then computes its step by itself.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from analysis_core.cli import main as cli_main
+from analysis_core.constants import diff_constants, read_constants
+from analysis_core.cuts import default_cutset
+from analysis_core.fitting.peak_step import compute_peak_fit
+from analysis_core.fitting.timing_steps import compute_delay
+from analysis_core.session import load_session, replay
+from tests.core.session.campaign import (
+    GAINS_A,
+    GAINS_B,
+    PEAK_SETTINGS,
+    copy_campaign,
+    make_campaign,
+)
+from workbench.app import create_main_window
+from workbench.controllers import export, linearity
+from workbench.controllers.session import session_from_context, step_inputs_from_context
+from workbench.registry import PaneSpec, default_panes
+
+
+@pytest.fixture(scope="module")
+def campaign_src(tmp_path_factory):
+    return make_campaign(tmp_path_factory.mktemp("campaign"))
+
+
+@pytest.fixture
+def campaign(campaign_src, tmp_path):
+    return copy_campaign(campaign_src, tmp_path)
+
+
+def _panes():
+    return [
+        *default_panes(),
+        PaneSpec("linearity", "Linearity", "centre", linearity.build),
+        PaneSpec("export", "Export", "centre", export.build),
+    ]
+
+
+@pytest.fixture
+def make_window(qtbot):
+    windows = []
+
+    def make():
+        w = create_main_window(
+            inline_jobs=True, panes=_panes(), show_dialogs=False, restore_layout=False
+        )
+        qtbot.addWidget(w)
+        windows.append(w)
+        return w
+
+    yield make
+    for w in windows:
+        w.close()
+
+
+def _calibrate(ctx, campaign):
+    """Do in ctx what the panes do: open runs, gains, cuts, peak fits, delay."""
+    ctx.loader.open_files([campaign[r] for r in ("kr", "background", "am241", "co57")])
+    assert ctx.calib.roles()["co57"] == str(campaign["co57"])
+    assert all(ctx.state.rq(str(p)) is not None for p in campaign.values())
+    ctx.calib.set_gains("A", GAINS_A, (2.0, 2.0))
+    ctx.calib.set_gains("B", GAINS_B, (3.0, 3.0))
+    ctx.calib.set_cuts(default_cutset())
+    for step, fn, settings in (
+        ("peak_fit", compute_peak_fit, PEAK_SETTINGS),
+        ("delay", compute_delay, {"role": "kr"}),
+    ):
+        ctx.calib.set_settings(step, settings)
+        ctx.calib.set_result(step, fn(step_inputs_from_context(ctx), settings))
+
+
+def test_gui_session_replays_headless_to_identical_constants(
+    make_window, campaign, tmp_path, monkeypatch, capsys
+):
+    w = make_window()
+    ctx = w.ctx
+    _calibrate(ctx, campaign)
+    lin = ctx.calib.result("linearity")
+    assert lin is not None, "the Linearity pane computes its step when the peak fits change"
+    energies = [p.energy_kev for p in lin.fits["A"].points]
+    assert energies == pytest.approx([41.5, 59.5, 122.0], abs=0.1)  # line energies, rounded
+    assert ctx.calib.settings("linearity") == {"analyses": ["A", "B"], "exclude": []}
+
+    # File > Save calibration session… (the action, with the dialog answered)
+    sessions = w.binding("export").controller.sessions
+    session_path = tmp_path / "session.json"
+    monkeypatch.setattr(sessions, "ask_save_path", lambda _s: str(session_path))
+    sessions.save_action.trigger()
+    assert sessions.current_path == str(session_path.resolve())
+
+    # Export pane: Save constants…
+    pane = w.binding("export").widget
+    ctrl = w.binding("export").controller
+    ctrl.refresh()
+    assert pane.validation.text().startswith("Valid larcal-calibration-constants v1")
+    gui_file = tmp_path / "constants_gui.json"
+    monkeypatch.setattr(pane, "ask_save_path", lambda _s: str(gui_file))
+    pane.save_button.click()
+    gui = read_constants(gui_file)
+    assert list(gui["fit_results"]) == ["peak_fit", "delay", "linearity"]
+    assert gui["provenance"]["session_file"] == str(session_path.resolve())
+
+    # headless replay through the API: identical up to the creation date
+    session = load_session(session_path)
+    headless = replay(session, session_file=session_path)
+    assert diff_constants(gui, headless) == []
+    assert gui["light_yield"] == headless["light_yield"]
+
+    # and through the CLI
+    monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+    cli_file = tmp_path / "constants_cli.json"
+    code = cli_main.main(["session", "run", str(session_path), "--out", str(cli_file), "--json"])
+    assert code == 0
+    assert json.loads(capsys.readouterr().out)["reduced"] == []
+    assert diff_constants(gui, read_constants(cli_file)) == []
+
+
+def test_open_session_restores_runs_roles_gains_cuts_settings(make_window, campaign, tmp_path):
+    w = make_window()
+    _calibrate(w.ctx, campaign)
+    w.ctx.calib.set_role("background", str(campaign["background"]))
+    w.ctx.calib.set_active_gain_analysis("B")
+    saved = session_from_context(w.ctx)
+    sessions = w.binding("export").controller.sessions
+    path = tmp_path / "s.json"
+    sessions.save(str(path))
+
+    w2 = make_window()
+    sessions2 = w2.binding("export").controller.sessions
+    sessions2.open(str(path))
+    ctx2 = w2.ctx
+    assert session_from_context(ctx2) == saved
+    assert ctx2.calib.cuts.to_dict() == default_cutset().to_dict()
+    assert ctx2.calib.gain_errors("A") == (2.0, 2.0)
+    assert all(ctx2.state.rq(str(p)) is not None for p in campaign.values())
+    # results are recomputed from the restored settings where a pane owns the step
+    assert ctx2.calib.settings("peak_fit") == PEAK_SETTINGS
+
+
+def test_open_broken_session_is_reported_not_raised(make_window, tmp_path):
+    w = make_window()
+    sessions = w.binding("export").controller.sessions
+    bad = tmp_path / "broken.json"
+    sessions.save(str(bad))
+    doc = json.loads(bad.read_text())
+    doc["format_version"] = 3
+    bad.write_text(json.dumps(doc))
+    sessions.open(str(bad))
+    err = w.ctx.notifier.last_error
+    assert err is not None
+    assert "broken.json: $.format_version: 1 was expected" in err.text
