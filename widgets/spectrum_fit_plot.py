@@ -369,14 +369,20 @@ class SpectrumFitPlot(QWidget):
         for line in self._markers:
             self.plot.removeItem(line)
         self._markers = []
-        for x, label in markers:
+        for i, (x, label) in enumerate(markers):
             line = pg.InfiniteLine(
                 float(x),
                 angle=90,
                 movable=False,
                 pen=pg.mkPen(_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DashDotLine),
                 label=label,
-                labelOpts={"position": 0.92, "color": _MARKER_COLOUR, "anchors": [(0, 0), (0, 0)]},
+                labelOpts={
+                    # Staggered heights, right of the line: close markers stay readable.
+                    "position": 0.95 - 0.08 * (i % 4),
+                    "color": _MARKER_COLOUR,
+                    "anchors": [(0, 0.5), (0, 0.5)],
+                    "fill": pg.mkBrush(255, 255, 255, 200),
+                },
             )
             line.setZValue(4)
             self.plot.addItem(line, ignoreBounds=True)

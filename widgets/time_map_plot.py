@@ -125,7 +125,9 @@ class TimeMapPlot(QWidget):
         self._title.setText(title)
         self._stack.setCurrentWidget(self.graphics)
         self._redraw()
-        self.plot.getViewBox().autoRange(padding=0.0)
+        vb = self.plot.getViewBox()
+        vb.disableAutoRange()
+        vb.setRange(xRange=(x[0], x[-1]), yRange=(y[0], y[-1]), padding=0.0)
 
     def set_curve(self, x: ArrayLike, y: ArrayLike) -> None:
         """Overlay a line (e.g. the mean of y per x bin); empty arrays remove it."""

@@ -27,45 +27,27 @@ from PySide6.QtCore import QObject, Slot
 from analysis_core.fitting.peak_step import PeakFitSet
 from analysis_core.fitting.peaks import COSTS, MODELS
 from analysis_core.steps import StepInputs
-from widgets.spectrum_fit_plot import SpectrumSeries
 from workbench.context import AppContext
 from workbench.controllers.spectrum_fit_compute import (
     PeakOutcome,
     fit_one_peak,
     suggest_peak_settings,
 )
+from workbench.controllers.spectrum_fit_inputs import inputs_signature, pe_columns, step_inputs
 from workbench.controllers.spectrum_fit_present import (
     PEAKS,
     ROLE_NAMES,
     Peak,
     peak_by_key,
-    peak_fit_curve,
-    peak_param_rows,
+    show_peak_result,
 )
 from workbench.panes.spectrum_fit import SpectrumFitPane
 from workbench.registry import PaneBinding
 
-__all__ = ["STEP", "SpectrumFitController", "build", "step_inputs"]
+__all__ = ["STEP", "SpectrumFitController", "build"]
 
 #: The calibration step this pane computes.
 STEP = "peak_fit"
-
-
-def step_inputs(ctx: AppContext) -> StepInputs:
-    """Return the ``StepInputs`` of the session: reduced runs by role, cuts, gains, results."""
-    roles = {r: p for r, p in ctx.calib.roles().items() if p}
-    rq = {r: t for r, p in roles.items() if (t := ctx.state.rq(p)) is not None}
-    gains = {a: g for a in ("A", "B") if (g := ctx.calib.gains(a)) is not None}
-    return StepInputs(
-        rq=rq, raw_paths=roles, cuts=ctx.calib.cuts, gains=gains, results=ctx.calib.results()
-    )
-
-
-def pe_columns(table: Any) -> list[str]:
-    """Return the columns worth histogramming for a peak: PE integrals, total_pe first."""
-    names = [c for c in table if c.endswith("_pe")] if table is not None else []
-    names.sort(key=lambda c: (c != "total_pe", c))
-    return names or ["total_pe"]
 
 
 class SpectrumFitController(QObject):
@@ -93,7 +75,7 @@ class SpectrumFitController(QObject):
         calib.settings_changed.connect(self._on_settings_changed)
         calib.result_changed.connect(self._on_result_changed)
         state.rq_changed.connect(self._on_inputs_changed)
-        self._signature = self._inputs_signature()
+        self._signature = inputs_signature(self._ctx)
         self.refresh()
 
     # ------------------------------------------------------------------ model access
@@ -226,50 +208,7 @@ class SpectrumFitController(QObject):
         result = self._result(peak.key)
         if result is None:
             return
-        self._show_result(peak, result)
-
-    def _show_result(self, peak: Peak, r: Any) -> None:
-        unit = r.pe_units
-        plot, params = self._pane.plot, self._pane.params
-        series = []
-        role = ROLE_NAMES.get(peak.role, peak.role)
-        if r.subtracted is not None:
-            if self._pane.show_background.isChecked():
-                s, b, k = r.signal, r.background, float(r.livetime_scale)
-                series.append(SpectrumSeries("signal", f"{role} run", s.counts, s.errors))
-                series.append(
-                    SpectrumSeries(
-                        "background", f"background × {k:.3g}", k * b.counts, k * b.errors
-                    )
-                )
-            sub = r.subtracted
-            series.append(
-                SpectrumSeries("subtracted", f"{role} − background", sub.counts, sub.errors)
-            )
-        else:
-            series.append(SpectrumSeries("signal", f"{role} run", r.signal.counts, r.signal.errors))
-        plot.set_axis_labels(f"{r.column} ({unit})")
-        plot.set_spectra(
-            r.signal.edges,
-            series,
-            title=f"{peak.label}: {r.n_selected} of {r.n_events} events pass the cuts",
-        )
-        lo, hi = r.settings["range"]
-        plot.set_range(float(lo), float(hi))
-        fit = r.fit
-        plot.set_fit(peak_fit_curve(fit, r.spectrum))
-        rows, derived = peak_param_rows(fit, unit, float(r.energy_kev or peak.energy_kev))
-        note = str(fit.extra.get("cost_reason", "")) if fit.valid else fit.message
-        params.set_fit(
-            rows,
-            derived=derived,
-            chi2=fit.chi2,
-            ndf=fit.ndf,
-            valid=fit.valid,
-            message=note,
-            cost=fit.cost,
-            title=f"{fit.model}, {fit.cost}, {float(lo):g}–{float(hi):g} {unit}",
-        )
+        show_peak_result(self._pane, peak, result)
 
     @staticmethod
     def _view_values(s: dict[str, Any]) -> dict[str, Any]:
@@ -391,19 +330,11 @@ class SpectrumFitController(QObject):
         self._errors.pop(self._current, None)
         self._submit(self._current)
 
-    def _inputs_signature(self) -> tuple[Any, ...]:
-        """Return what the fits depend on besides their settings: runs, tables, cuts."""
-        roles = self._ctx.calib.roles()
-        tables = tuple(
-            (r, p, id(self._ctx.state.rq(p)) if p else None) for r, p in sorted(roles.items())
-        )
-        return (*tables, id(self._ctx.calib.cuts))
-
     @Slot()
     def _on_inputs_changed(self, *_: object) -> None:
         # runs_changed (hence roles_changed) also fires for activity texts during reductions:
         # refit only when a role, a table or the cuts really changed.
-        signature = self._inputs_signature()
+        signature = inputs_signature(self._ctx)
         if signature == self._signature:
             return
         self._signature = signature

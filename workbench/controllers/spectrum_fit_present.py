@@ -9,6 +9,7 @@ What to use when
   ``widgets.spectrum_fit_plot.FitCurve``.
 - ``peak_param_rows(fit, unit, energy_kev)``: parameter rows and derived rows (resolution
   sigma/mean, PE per keV at the peak's energy) for ``widgets.fit_params_table``.
+- ``show_peak_result(pane, peak, result)``: draw one ``PeakFitResult`` in the pane.
 - ``pulls(counts, variances, model)``: the pull of each bin (used by the Kr-timing pane too).
 
 Pure functions of ``analysis_core`` results and numpy arrays, run in the GUI thread (cheap).
@@ -26,9 +27,17 @@ from numpy.typing import NDArray
 from analysis_core.fitting.peaks import peak_model_counts, peak_model_density
 from analysis_core.fitting.result import FitResult
 from widgets.fit_params_table import ParamRow
-from widgets.spectrum_fit_plot import FitCurve
+from widgets.spectrum_fit_plot import FitCurve, SpectrumSeries
 
-__all__ = ["PEAKS", "Peak", "peak_by_key", "peak_fit_curve", "peak_param_rows", "pulls"]
+__all__ = [
+    "PEAKS",
+    "Peak",
+    "peak_by_key",
+    "peak_fit_curve",
+    "peak_param_rows",
+    "pulls",
+    "show_peak_result",
+]
 
 
 @dataclass(frozen=True)
@@ -141,3 +150,44 @@ def peak_param_rows(
             _row(fit, "mean", f"mean / {energy_kev:.4g} keV", f"{unit}/keV", 1 / energy_kev)
         )
     return params, derived
+
+
+def show_peak_result(pane: Any, peak: Peak, r: Any) -> None:
+    """Draw a ``PeakFitResult`` in the pane: spectra (overlay as chosen), fit, pulls, table."""
+    unit = r.pe_units
+    plot, params = pane.plot, pane.params
+    series = []
+    role = ROLE_NAMES.get(peak.role, peak.role)
+    if r.subtracted is not None:
+        if pane.show_background.isChecked():
+            s, b, k = r.signal, r.background, float(r.livetime_scale)
+            series.append(SpectrumSeries("signal", f"{role} run", s.counts, s.errors))
+            series.append(
+                SpectrumSeries("background", f"background × {k:.3g}", k * b.counts, k * b.errors)
+            )
+        sub = r.subtracted
+        series.append(SpectrumSeries("subtracted", f"{role} − background", sub.counts, sub.errors))
+    else:
+        series.append(SpectrumSeries("signal", f"{role} run", r.signal.counts, r.signal.errors))
+    plot.set_axis_labels(f"{r.column} ({unit})")
+    plot.set_spectra(
+        r.signal.edges,
+        series,
+        title=f"{peak.label}: {r.n_selected} of {r.n_events} events pass the cuts",
+    )
+    lo, hi = r.settings["range"]
+    plot.set_range(float(lo), float(hi))
+    fit = r.fit
+    plot.set_fit(peak_fit_curve(fit, r.spectrum))
+    rows, derived = peak_param_rows(fit, unit, float(r.energy_kev or peak.energy_kev))
+    note = str(fit.extra.get("cost_reason", "")) if fit.valid else fit.message
+    params.set_fit(
+        rows,
+        derived=derived,
+        chi2=fit.chi2,
+        ndf=fit.ndf,
+        valid=fit.valid,
+        message=note,
+        cost=fit.cost,
+        title=f"{fit.model}, {fit.cost}, {float(lo):g}–{float(hi):g} {unit}",
+    )

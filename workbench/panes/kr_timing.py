@@ -7,8 +7,8 @@ What to use when
   (resolving cut, upper end, bin, amplitude threshold, cuts) with the delay parameters. Right:
   the rate plot (``widgets.rate_plot``) on top; below it ftop vs time
   (``widgets.time_map_plot``) and the delay distribution (``widgets.spectrum_fit_plot`` with
-  the resolving cut marked). It emits intents (``halflife_edited``, ``delay_edited``,
-  ``window_from_fit_requested``) and shows what ``workbench.controllers.kr_timing`` pushes.
+  the resolving cut marked). It emits intents (``halflife_edited``, ``delay_edited``) and
+  shows what ``workbench.controllers.kr_timing`` pushes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,6 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QGroupBox,
     QLabel,
-    QPushButton,
     QScrollArea,
     QSplitter,
     QVBoxLayout,
@@ -47,13 +46,10 @@ class KrTimingPane(QWidget):
         A rate/half-life option changed (read them with ``halflife_values()``).
     delay_edited()
         A delay option changed (``delay_values()``).
-    window_from_fit_requested()
-        Take the peak window from the 41.5 keV peak fit.
     """
 
     halflife_edited = Signal()
     delay_edited = Signal()
-    window_from_fit_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -65,8 +61,12 @@ class KrTimingPane(QWidget):
         self.column.setToolTip("RQ column the peak window applies to")
         self.window_lo = spin_box(self, -1e7, 1e7, 1, "Peak window: low end (events counted)")
         self.window_hi = spin_box(self, -1e7, 1e7, 1, "Peak window: high end")
-        self.window_from_fit = QPushButton("From peak fit (mean ± 2σ)", self)
-        self.window_from_fit.setToolTip("Use the 41.5 keV fit of the Spectrum & fit pane")
+        self.window_from_fit = QCheckBox("From the 41.5 keV peak fit: mean ±", self)
+        self.window_from_fit.setToolTip(
+            "Follow the 41.5 keV fit of the Spectrum & fit pane (refits when it changes)"
+        )
+        self.n_sigma = spin_box(self, 0.5, 10.0, 1, "Half-width of the window in sigmas")
+        self.n_sigma.setSuffix(" σ")
         self.bin_min = spin_box(self, 0.1, 1440.0, 1, "Width of the time bins")
         self.bin_min.setSuffix(" min")
         self.exclude_h = spin_box(self, 0.0, 1000.0, 2, "Filling period left out of the fit")
@@ -99,8 +99,8 @@ class KrTimingPane(QWidget):
         rate_box = QGroupBox("Rate and half-life", self)
         form = QFormLayout(rate_box)
         form.addRow("Column", self.column)
+        form.addRow(range_row(self.window_from_fit, self.n_sigma, ""))
         form.addRow("Window", range_row(self.window_lo, self.window_hi))
-        form.addRow(self.window_from_fit)
         form.addRow("Time bin", self.bin_min)
         form.addRow("Exclude first", self.exclude_h)
         form.addRow(self.rate_cuts)
@@ -123,7 +123,7 @@ class KrTimingPane(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(side)
-        scroll.setMinimumWidth(330)
+        scroll.setMinimumWidth(370)
         bottom = QSplitter(Qt.Orientation.Horizontal, self)
         bottom.addWidget(self.time_map)
         bottom.addWidget(self.delay)
@@ -142,13 +142,13 @@ class KrTimingPane(QWidget):
         layout.addWidget(splitter)
 
         self.column.currentIndexChanged.connect(self._on_halflife_edited)
-        for w in (self.window_lo, self.window_hi, self.bin_min, self.exclude_h):
+        for w in (self.window_lo, self.window_hi, self.n_sigma, self.bin_min, self.exclude_h):
             w.valueChanged.connect(self._on_halflife_edited)
         self.rate_cuts.toggled.connect(self._on_halflife_edited)
+        self.window_from_fit.toggled.connect(self._on_halflife_edited)
         for w in (self.min_ns, self.max_ns, self.delay_bin_ns, self.min_amp):
             w.valueChanged.connect(self._on_delay_edited)
         self.delay_cuts.toggled.connect(self._on_delay_edited)
-        self.window_from_fit.clicked.connect(self.window_from_fit_requested)
         self.rate.exclusion_changed.connect(self._on_exclusion_dragged)
 
     # ------------------------------------------------------------------ values
@@ -163,19 +163,28 @@ class KrTimingPane(QWidget):
             self.column.setCurrentIndex(i if i >= 0 else 0)
 
     def halflife_values(self) -> dict[str, Any]:
-        """Return the rate options: column, window, bin_min, exclude_h, apply_cuts."""
+        """Return the rate options as ``halflife`` step settings (times in s, window or None)."""
+        from_fit = self.window_from_fit.isChecked()
+        exclude_s = 3600.0 * float(self.exclude_h.value())
         return {
             "column": str(self.column.currentData() or ""),
-            "window": [float(self.window_lo.value()), float(self.window_hi.value())],
-            "bin_min": float(self.bin_min.value()),
-            "exclude_h": float(self.exclude_h.value()),
+            "range": None
+            if from_fit
+            else [float(self.window_lo.value()), float(self.window_hi.value())],
+            "n_sigma": float(self.n_sigma.value()),
+            "bin_s": 60.0 * float(self.bin_min.value()),
+            "exclude_before_s": exclude_s if exclude_s > 0 else None,
             "apply_cuts": self.rate_cuts.isChecked(),
         }
 
-    def show_halflife_values(self, v: dict[str, Any]) -> None:
-        """Show rate options (keys of ``halflife_values``) without emitting."""
-        ws = (self.column, self.window_lo, self.window_hi, self.bin_min, self.exclude_h)
-        blockers = [QSignalBlocker(w) for w in (*ws, self.rate_cuts)]
+    def show_halflife_values(
+        self, v: dict[str, Any], window: tuple[float, float] | None = None
+    ) -> None:
+        """Show ``halflife`` settings without emitting; ``window`` is the one used by the fit."""
+        ws = (self.column, self.window_lo, self.window_hi, self.n_sigma, self.bin_min)
+        blockers = [
+            QSignalBlocker(w) for w in (*ws, self.exclude_h, self.rate_cuts, self.window_from_fit)
+        ]
         try:
             if "column" in v:
                 i = self.column.findData(v["column"])
@@ -183,38 +192,45 @@ class KrTimingPane(QWidget):
                     self.column.addItem(str(v["column"]), v["column"])
                     i = self.column.count() - 1
                 self.column.setCurrentIndex(i)
-            if "window" in v:
-                self.window_lo.setValue(float(v["window"][0]))
-                self.window_hi.setValue(float(v["window"][1]))
-            if "bin_min" in v:
-                self.bin_min.setValue(float(v["bin_min"]))
-            if "exclude_h" in v:
-                self.exclude_h.setValue(float(v["exclude_h"]))
+            from_fit = v.get("range") is None
+            self.window_from_fit.setChecked(from_fit)
+            shown = v.get("range") or window
+            if shown is not None:
+                self.window_lo.setValue(float(shown[0]))
+                self.window_hi.setValue(float(shown[1]))
+            self.window_lo.setEnabled(not from_fit)
+            self.window_hi.setEnabled(not from_fit)
+            self.n_sigma.setEnabled(from_fit)
+            if v.get("n_sigma") is not None:
+                self.n_sigma.setValue(float(v["n_sigma"]))
+            if v.get("bin_s") is not None:
+                self.bin_min.setValue(float(v["bin_s"]) / 60.0)
+            self.exclude_h.setValue(float(v.get("exclude_before_s") or 0.0) / 3600.0)
             if "apply_cuts" in v:
                 self.rate_cuts.setChecked(bool(v["apply_cuts"]))
         finally:
             del blockers
 
     def delay_values(self) -> dict[str, Any]:
-        """Return the delay options: min_ns, max_ns, bin_ns, min_amp_adc, apply_cuts."""
+        """Return the delay options as ``delay`` step settings."""
         return {
             "min_ns": float(self.min_ns.value()),
             "max_ns": float(self.max_ns.value()),
             "bin_ns": float(self.delay_bin_ns.value()),
-            "min_amp_adc": float(self.min_amp.value()),
+            "amp_threshold_adc": float(self.min_amp.value()),
             "apply_cuts": self.delay_cuts.isChecked(),
         }
 
     def show_delay_values(self, v: dict[str, Any]) -> None:
-        """Show delay options (keys of ``delay_values``) without emitting."""
+        """Show ``delay`` settings without emitting."""
         pairs = (
             (self.min_ns, "min_ns"), (self.max_ns, "max_ns"), (self.delay_bin_ns, "bin_ns"),
-            (self.min_amp, "min_amp_adc"),
+            (self.min_amp, "amp_threshold_adc"),
         )  # fmt: skip
         blockers = [QSignalBlocker(w) for w, _ in pairs] + [QSignalBlocker(self.delay_cuts)]
         try:
             for w, key in pairs:
-                if key in v:
+                if v.get(key) is not None:
                     w.setValue(float(v[key]))
             if "apply_cuts" in v:
                 self.delay_cuts.setChecked(bool(v["apply_cuts"]))
