@@ -133,19 +133,47 @@ def fit_delay(
         "n_signal": max(d.size - bkg0 * (hi - lo), 1.0),
         "background_per_ns": bkg0,
     }
+    limits: dict[str, tuple[float | None, float | None]] = {
+        "half_life_ns": (0.05 * bin_ns, 100.0 * (hi - lo)),
+        "n_signal": (0.0, None),
+        "background_per_ns": (0.0, None),
+    }
     fit = minimize(
         cost,
         start,
-        limits={
-            "half_life_ns": (0.05 * bin_ns, 100.0 * (hi - lo)),
-            "n_signal": (0.0, None),
-            "background_per_ns": (0.0, None),
-        },
+        limits=limits,
         fixed=() if flat_background else ("background_per_ns",),
         n_data=counts.size,
         model=model,
         cost_name="poisson",
     )
+    flat_at_zero = False
+    bkg, bkg_err = fit["background_per_ns"], fit.error("background_per_ns")
+    near_zero = "limit" in fit.message and bkg < 0.5 * bkg_err
+    others_free = all(
+        fit[n] - lo_n >= 0.5 * fit.error(n)
+        for n, (lo_n, _) in limits.items()
+        if n != "background_per_ns" and lo_n is not None
+    )
+    flat_at_zero = False
+    if flat_background and near_zero and others_free:
+        if bkg * (hi - lo) < 0.5:
+            # no accidental picks at all: the flat part sits on its boundary, where HESSE is
+            # not reliable; the answer is the fit with the flat part fixed to zero
+            flat_at_zero = True
+            fit = minimize(
+                cost,
+                {**start, "background_per_ns": 0.0},
+                limits=limits,
+                fixed=("background_per_ns",),
+                n_data=counts.size,
+                model=model,
+                cost_name="poisson",
+            )
+        elif all(math.isfinite(e) and e > 0 for e in fit.errors):
+            # a small flat part within half a standard error of zero: iminuit flags it "at its
+            # limit" (its 0.5-sigma rule) but the minimum and covariance are fine
+            fit = dataclasses.replace(fit, message="", valid=True)
     t_half, t_err = fit["half_life_ns"], fit.error("half_life_ns")
     tau, tau_err = t_half / _LN2, t_err / _LN2
     kept = math.exp(-lo / tau) if tau > 0 else float("nan")
@@ -158,6 +186,7 @@ def fit_delay(
         "fit_range_ns": [lo, float(edges[-1])],
         "n_events": int(d.size),
         "bin_ns": float(bin_ns),
+        "flat_background_at_zero": flat_at_zero,
         "n_signal_total": _clean(fit["n_signal"] / kept / -math.expm1(-(hi - lo) / tau))
         if tau > 0
         else None,
@@ -167,12 +196,12 @@ def fit_delay(
         message = "no exponential component: the fitted number of decays is zero"
     elif message.startswith("parameter at its limit") and "half_life_ns" in message:
         message = "half-life not constrained: flat delay distribution or interval too short"
-    elif message.startswith("parameter at its limit") and "background_per_ns" in message:
-        message = ""  # no accidental picks: a valid result with the flat part at zero
     elif message in ("minimum not valid", "a parameter is at its limit"):
         message = f"no exponential component found (flat delay distribution?): {message}"
     if not message and not t_half > 2.0 * t_err:
-        message = f"half-life not determined: {t_half:.4g} +- {t_err:.4g} ns"
+        message = (
+            f"half-life not determined (flat delay distribution?): {t_half:.4g} +- {t_err:.4g} ns"
+        )
     return dataclasses.replace(fit, extra=extra, message=message, valid=not message)
 
 
