@@ -61,6 +61,7 @@ class SpectrumFitController(QObject):
         self._errors: dict[str, str] = {}
         self._notified: dict[str, str] = {}
         self._suggesting: set[str] = set()
+        self._auto: set[str] = set()  # peaks whose settings were suggested, not edited yet
         self._writing = False
         self._signature: tuple[Any, ...] = ()
         pane.show_peaks([(p.key, p.label) for p in PEAKS], self._current)
@@ -125,6 +126,7 @@ class SpectrumFitController(QObject):
             return
         new = {**old, **changes}
         if new != old:
+            self._auto.discard(key)
             self._store(key, new)
             self._pane.show_values(self._view_values(new))
             self._submit(key)
@@ -230,11 +232,10 @@ class SpectrumFitController(QObject):
 
     # ------------------------------------------------------------------ jobs
     def _suggest(self, peak: Peak, inputs: StepInputs) -> None:
-        if peak.key in self._suggesting:
-            return
         self._suggesting.add(peak.key)
-        self._pane.plot.clear(f"Looking for the {peak.energy_kev:g} keV peak…")
-        self._pane.params.clear("")
+        if peak.key == self._current and self._result(peak.key) is None:
+            self._pane.plot.clear(f"Looking for the {peak.energy_kev:g} keV peak…")
+            self._pane.params.clear("")
         self._ctx.jobs.submit(
             suggest_peak_settings,
             inputs,
@@ -246,8 +247,9 @@ class SpectrumFitController(QObject):
 
     def _on_suggested(self, key: str, settings: dict[str, Any]) -> None:
         self._suggesting.discard(key)
-        if self.peak_settings(key) is None:
+        if self.peak_settings(key) is None or key in self._auto:
             self._store(key, settings)
+            self._auto.add(key)
         if key == self._current:
             self._pane.show_values(self._view_values(self.peak_settings(key) or settings))
         self._submit(key)
@@ -316,6 +318,7 @@ class SpectrumFitController(QObject):
         }
         new = {**old, **view}
         if new != old:
+            self._auto.discard(key)
             self._store(key, new)
             self._submit(key)
         else:
@@ -340,12 +343,20 @@ class SpectrumFitController(QObject):
         self._signature = signature
         self._errors.clear()
         self.refit_all()
+        inputs = self.inputs()
+        for key in sorted(self._auto):
+            # Never edited by the user: suggest again with the new runs (e.g. the background
+            # run arrived after the Kr run, so the Kr peak is now found after subtraction).
+            peak = peak_by_key(key)
+            if peak.role in inputs.rq:
+                self._suggest(peak, inputs)
         self.refresh()
 
     @Slot(str)
     def _on_settings_changed(self, step: str) -> None:
         if step == STEP and not self._writing:  # e.g. a session was loaded
             self._errors.clear()
+            self._auto.clear()
             self.refit_all()
             self.refresh()
 

@@ -101,6 +101,7 @@ class SpectrumFitPane(QWidget):
         )
         self.show_background = QCheckBox("Show the run and the scaled background too", self)
         self.show_background.setToolTip("Overlay the two spectra that were subtracted")
+        self.show_background.setChecked(True)
         self.apply_cuts = QCheckBox("Apply cuts", self)
         self.apply_cuts.setToolTip("Histogram only events passing the enabled cuts (Cuts pane)")
         self.model = QComboBox(self)
