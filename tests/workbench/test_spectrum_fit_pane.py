@@ -85,7 +85,8 @@ def test_first_fit_of_the_kr_peak_matches_truth_and_the_headless_step(gui, runs)
     assert (s["role"], s["column"], s["background_role"]) == ("kr", "total_pe", "background")
     r = _kr(window)
     assert r.fit.valid, r.fit.message
-    assert r.subtracted is not None and r.livetime_scale > 0
+    assert r.subtracted is not None
+    assert r.livetime_scale > 0
     # Truth: each Kr event's analog charge over the SPE mu of its PMT (what total_pe measures).
     with h5py.File(runs["kr"], "r") as f:
         t, a = f["truth"], f["truth"].attrs
@@ -117,7 +118,8 @@ def test_dragging_the_range_refits_with_the_step(gui, runs):
     expected = _headless(window).peaks["kr_41"]
     np.testing.assert_array_equal(r.fit.values, expected.fit.values)
     np.testing.assert_array_equal(r.fit.errors, expected.fit.errors)
-    assert pane.fit_lo.value() == lo and pane.fit_hi.value() == hi
+    assert pane.fit_lo.value() == lo
+    assert pane.fit_hi.value() == hi
 
 
 def test_a_cut_change_refits(gui, runs):
@@ -147,7 +149,8 @@ def test_model_and_cost_choosers_write_the_settings(gui, runs):
     assert (r.fit.model, r.fit.cost, r.fit.names) == ("gauss", "chi2", ("area", "mean", "sigma"))
     pane.subtract.setChecked(False)
     r = _kr(window)
-    assert r.subtracted is None and r.settings["background_role"] is None
+    assert r.subtracted is None
+    assert r.settings["background_role"] is None
     assert pane.plot.series_keys() == ["signal"]
 
 
@@ -157,7 +160,8 @@ def test_an_invalid_fit_shows_its_reason(gui, runs):
     mean = _kr(window).fit["mean"]
     ctrl.set_fit_range(2.5 * mean, 2.9 * mean)  # nothing but a few 39Ar events up there
     r = _kr(window)
-    assert not r.fit.valid and r.fit.message
+    assert not r.fit.valid
+    assert r.fit.message
     assert pane.params.is_valid() is False
     assert pane.params.status_text() == f"Fit NOT valid: {r.fit.message}"
 
@@ -183,6 +187,7 @@ def test_settings_loaded_from_a_session_are_shown_and_fitted(gui, runs):
     s.update(range=[150.0, 210.0], bins=3.0, model="gauss+exp")
     window.ctx.calib.set_settings("peak_fit", {"peaks": {"kr_41": s}})  # as a session load does
     r = _kr(window)
-    assert r.settings["range"] == [150.0, 210.0] and r.fit.model == "gauss+exp"
+    assert r.settings["range"] == [150.0, 210.0]
+    assert r.fit.model == "gauss+exp"
     assert (pane.fit_lo.value(), pane.fit_hi.value(), pane.bin_width.value()) == (150, 210, 3)
     assert pane.model.currentData() == "gauss+exp"
