@@ -8,7 +8,8 @@ What to use when
   as you type through an injected ``validator``), "Remove" deletes the selected cut. Errors
   (e.g. a bad expression from the controller) appear in red under the table with
   ``show_error``; they never raise.
-- ``format_fraction(f, lo, hi)``: ``"97.31 ± 0.12 %"`` (or ``+a/-b`` when asymmetric).
+- ``format_fraction(f, lo, hi)``: ``"97.31 ± 0.12 %"`` (``+a/−b`` when asymmetric, ``−b``
+  alone at 100 %).
 
 The widget emits intents with plain values; the controller changes the cut set.
 """
@@ -39,8 +40,8 @@ from PySide6.QtWidgets import (
 __all__ = ["COLUMNS", "CutListWidget", "CutRowView", "format_fraction"]
 
 #: Column titles.
-COLUMNS = ("On", "Cut", "Kind", "Definition", "Alone", "Cumulative")
-_ON, _NAME, _KIND, _DEF, _ALONE, _CUM = range(6)
+COLUMNS = ("On", "Cut", "Definition", "Alone", "Cumulative")
+_ON, _NAME, _DEF, _ALONE, _CUM = range(5)
 _ERROR_STYLE = "color: #c1121f;"
 
 
@@ -86,6 +87,9 @@ def format_fraction(f: float, lo: float, hi: float) -> str:
         return f"{100 * f:.{digits}f} %"
     if abs(up - down) <= 0.2 * max(err, 1e-12):
         return f"{100 * f:.{digits}f} ± {err:.{digits}f} %"
+    if up <= 0.0 or down <= 0.0:  # at 0 % or 100 % the interval is one-sided
+        sign, size = ("−", down) if up <= 0.0 else ("+", up)
+        return f"{100 * f:.{digits}f} {sign}{size:.{digits}f} %"
     return f"{100 * f:.{digits}f} +{up:.{digits}f}/−{down:.{digits}f} %"
 
 
@@ -132,11 +136,11 @@ class CutListWidget(QWidget):
             | QAbstractItemView.EditTrigger.EditKeyPressed
         )
         header = self.table.horizontalHeader()
-        for col in (_ON, _KIND, _ALONE, _CUM):
+        for col in (_ON, _ALONE, _CUM):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(_NAME, QHeaderView.ResizeMode.Interactive)
         header.setSectionResizeMode(_DEF, QHeaderView.ResizeMode.Stretch)
-        self.table.setColumnWidth(_NAME, 190)
+        self.table.setColumnWidth(_NAME, 150)
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.currentCellChanged.connect(self._on_current_changed)
 
@@ -197,15 +201,15 @@ class CutListWidget(QWidget):
         on = QTableWidgetItem()
         on.setFlags(Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsEnabled)
         self.table.setItem(i, _ON, on)
-        for col, text in ((_NAME, row.name), (_KIND, row.kind)):
-            item = QTableWidgetItem(text)
-            item.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
-            self.table.setItem(i, col, item)
+        name = QTableWidgetItem(row.name)
+        name.setFlags(Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable)
+        name.setToolTip(f"{row.name} ({row.kind} cut)")
+        self.table.setItem(i, _NAME, name)
         definition = QTableWidgetItem()
         flags = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
         if row.editable:
             flags |= Qt.ItemFlag.ItemIsEditable
-            definition.setToolTip("Double-click to edit the expression")
+            definition.setToolTip(f"{row.definition}\n(double-click to edit the expression)")
         definition.setFlags(flags)
         self.table.setItem(i, _DEF, definition)
         for col in (_ALONE, _CUM):
@@ -221,7 +225,7 @@ class CutListWidget(QWidget):
         if definition.text() != row.definition:
             definition.setText(row.definition)
         grey = QColor("#8a8a8a") if not row.enabled else QColor("#202020")
-        for col in (_NAME, _KIND, _DEF, _ALONE):
+        for col in (_NAME, _DEF, _ALONE):
             self.table.item(i, col).setForeground(grey)
         self.table.item(i, _ALONE).setText(format_fraction(row.alone, row.alone_lo, row.alone_hi))
         cum = self.table.item(i, _CUM)

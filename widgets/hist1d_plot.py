@@ -4,7 +4,8 @@ What to use when
 ----------------
 - ``Hist1DPlot``: one quantity (e.g. ftop or total PE) as step histograms sharing bin edges:
   ``set_histograms(edges, {"all": counts, "selected": counts})``; the "all" series is drawn
-  grey, "selected" (after cuts) in colour. Add a ``widgets.cut_rois.BandShape`` to ``plot``
+  grey, "selected" (after cuts) filled in colour (no legend, to keep small plots clear: say it
+  in the title). Add a ``widgets.cut_rois.BandShape`` to ``plot``
   for a draggable range. Log or linear counts; PNG/SVG/CSV export. Refilling keeps the view.
   Other panes may reuse it for any "before/after" spectrum.
 
@@ -69,7 +70,8 @@ class Hist1DPlot(QWidget):
 
         self._title = ElidedLabel(self)
         self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._log_box = QCheckBox("Log counts", self)
+        self._log_box = QCheckBox("Log", self)
+        self._log_box.setToolTip("Logarithmic count axis")
         self._log_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self._log_box.toggled.connect(self.set_log_counts)
 
@@ -78,7 +80,6 @@ class Hist1DPlot(QWidget):
         self.plot = self.graphics.addPlot(row=0, col=0)
         style_plot(self.plot)
         self.plot.setLabel("left", "events / bin")
-        self.legend = self.plot.addLegend(offset=(-10, 10), labelTextColor="#303030")
         self.curves: dict[str, pg.PlotDataItem] = {}
         for key, (colour, width, alpha, label) in HIST_STYLES.items():
             brush = pg.mkBrush(*pg.mkColor(colour).getRgb()[:3], alpha) if alpha else None

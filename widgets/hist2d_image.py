@@ -92,7 +92,7 @@ class Hist2DImage(QWidget):
 
         self._title = ElidedLabel(self)
         self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
-        self._log_box = QCheckBox("Log colours", self)
+        self._log_box = QCheckBox("Log", self)
         self._log_box.setChecked(True)
         self._log_box.setToolTip("Colour by log10(counts); empty bins are left blank")
         self._log_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)
@@ -107,7 +107,7 @@ class Hist2DImage(QWidget):
         self.image.pixel_clicked.connect(self._on_pixel_clicked)
         self.plot.addItem(self.image)
         self.colour_bar = pg.ColorBarItem(
-            colorMap=pg.colormap.get(colormap), interactive=False, width=14
+            colorMap=pg.colormap.get(colormap), interactive=False, width=10
         )
         self.colour_bar.setImageItem(self.image)
         self.graphics.addItem(self.colour_bar, row=0, col=1)

@@ -10,6 +10,7 @@ What to use when
   ``to_expression``); ``default_cutset()`` to start from.
 - ``survival(cutset, table)``: per-cut and cumulative survival with Wilson 1-sigma intervals;
   ``efficiency_vs(column, bins, table, cutset)``: efficiency in bins of e.g. ``total_pe``.
+- ``MaskCache(table)``: masks cached by cut definition, for interactive re-application.
 
 Examples
 --------
@@ -19,6 +20,7 @@ Examples
 
 from __future__ import annotations
 
+from analysis_core.cuts.cache import MaskCache, definition_key
 from analysis_core.cuts.cutset import CUTSET_FORMAT, CUTSET_FORMAT_VERSION, CutSet
 from analysis_core.cuts.defaults import ER_F90_BAND, FTOP_RANGE, default_cutset
 from analysis_core.cuts.expression import FUNCTIONS, CutExpression, parse_expression
@@ -55,6 +57,7 @@ __all__ = [
     "CutSet",
     "EfficiencyCurve",
     "ExpressionCut",
+    "MaskCache",
     "PolygonCut",
     "RangeCut",
     "RotatedCut",
@@ -62,6 +65,7 @@ __all__ = [
     "binomial_interval",
     "cut_from_dict",
     "default_cutset",
+    "definition_key",
     "efficiency_vs",
     "parse_expression",
     "points_in_polygon",

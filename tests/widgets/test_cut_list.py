@@ -29,7 +29,8 @@ def cut_list(qtbot):
 
 def test_format_fraction():
     assert format_fraction(0.5, 0.49, 0.51) == "50.00 ± 1.00 %"
-    assert format_fraction(1.0, 0.9, 1.0) == "100.00 +0.00/−10.00 %"
+    assert format_fraction(1.0, 0.9, 1.0) == "100.00 −10.00 %"
+    assert format_fraction(0.5, 0.45, 0.6) == "50.00 +10.00/−5.00 %"
     assert format_fraction(math.nan, 0, 1) == "–"
     assert format_fraction(0.99999, 0.99998, 1.0) == "99.999 ± 0.001 %"
 

@@ -1,0 +1,411 @@
+"""Cuts controller: the run's histograms, live cut edits, survival and linked spectra.
+
+What to use when
+----------------
+- ``build(ctx)`` is the Cuts pane's entry in ``workbench.registry``
+  (``PaneSpec("cuts", "Cuts", "centre", cuts.build)``).
+- ``CutsController`` shows a reduced run (the Kr run by role unless the user picks another)
+  on the ``CutsPane``. The cut set lives in ``ctx.calib.cuts`` (a ``CutSet``; the default
+  quality, F90 and ftop cuts on first use). Dragging a shape, ticking a cut, typing one:
+  each gesture makes a new ``CutSet`` and ``ctx.calib.set_cuts`` it; on ``cuts_changed`` the
+  shapes and the table follow at once and the survival fractions and after-cut spectra are
+  recomputed in a quiet job (key ``"cuts"``) at most every ``THROTTLE_MS`` while a drag goes
+  on. One job runs at a time: a change arriving meanwhile is computed when it ends, so the
+  last request always wins and no work piles up. Masks of unchanged cuts come from a
+  ``MaskCache``.
+- A click on a 2D bin lists its events and makes the first the current event of
+  ``ctx.state`` (the waveform browser shows it); Previous/Next step through the bin.
+- Pane choices (the run) are stored with ``ctx.calib.set_settings("cuts", ...)``.
+
+Signals
+-------
+update_shown(float)
+    An update reached the screen; the argument is the latency in ms from the first cut change
+    it includes to the pane showing it (what ``benchmarks/bench_cut_drag.py`` measures).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal, Slot
+
+from analysis_core.cuts import CutError, CutSet, ExpressionCut, MaskCache, default_cutset
+from analysis_core.rqfile import RQTable
+from widgets.cut_list import format_fraction
+from workbench.context import AppContext
+from workbench.controllers.cuts_compute import (
+    PLOTS_2D,
+    Binning,
+    CutsOverview,
+    CutsUpdate,
+    compute_overview,
+    compute_update,
+    default_binning,
+    events_in_bin,
+    shapes_for,
+)
+from workbench.controllers.cuts_edit import (
+    apply_shape,
+    as_cutset,
+    cut_rows,
+    expression_error,
+    polygon_cut,
+    rotated_cut,
+)
+from workbench.panes.cuts import CutsPane
+from workbench.registry import PaneBinding
+
+__all__ = ["CUTS_JOB_KEY", "SETTINGS_STEP", "THROTTLE_MS", "CutsController", "build"]
+
+log = logging.getLogger(__name__)
+
+CUTS_JOB_KEY = "cuts"
+SETTINGS_STEP = "cuts"
+#: Shortest interval between two recomputations while a cut is dragged.
+THROTTLE_MS = 30
+_NO_RUN = (
+    "No reduced run to cut on yet.\n\nOpen runs (File ▸ Open runs… or the demo campaign) and "
+    "reduce them; the Kr run is shown by default."
+)
+
+
+@dataclass(frozen=True, eq=False)
+class _Loaded:
+    path: str
+    table: RQTable
+    binning: Binning
+    overview: CutsOverview
+
+
+def _load(path: str, table: RQTable) -> _Loaded:
+    binning = default_binning(table)
+    return _Loaded(path, table, binning, compute_overview(table, binning))
+
+
+class CutsController(QObject):
+    """Wires the Cuts pane to ``ctx.state``, ``ctx.calib`` and jobs (see the module docstring).
+
+    Parameters
+    ----------
+    ctx : AppContext
+        Shared services.
+    pane : CutsPane
+        The view.
+    """
+
+    update_shown = Signal(float)
+
+    def __init__(self, ctx: AppContext, pane: CutsPane) -> None:
+        super().__init__(pane)
+        self._ctx = ctx
+        self._pane = pane
+        self._run: _Loaded | None = None
+        self._loading = ""
+        self._cache: MaskCache | None = None
+        self._last: CutsUpdate | None = None
+        self._busy = False
+        self._t_request: float | None = None
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(THROTTLE_MS)
+        self._timer.timeout.connect(self._on_timer)
+
+        s, c = ctx.state, ctx.calib
+        s.runs_changed.connect(self._on_runs_changed)
+        s.rq_changed.connect(self._on_rq_changed)
+        c.roles_changed.connect(self._on_runs_changed)
+        c.cuts_changed.connect(self._on_cuts_changed)
+        c.settings_changed.connect(self._on_settings_changed)
+        pane.run_selected.connect(self._on_run_selected)
+        pane.shape_changed.connect(self._on_shape_changed)
+        pane.shape_finished.connect(self._on_shape_changed)
+        pane.add_polygon_requested.connect(self._on_add_polygon_requested)
+        pane.add_rotated_requested.connect(self._on_add_rotated_requested)
+        pane.reset_requested.connect(self._on_reset_requested)
+        pane.bin_clicked.connect(self._on_bin_clicked)
+        pane.event_chosen.connect(self._on_event_chosen)
+        cl = pane.cut_list
+        cl.set_validator(expression_error)
+        cl.enabled_toggled.connect(self._on_enabled_toggled)
+        cl.expression_edited.connect(self._on_expression_edited)
+        cl.add_requested.connect(self._on_add_requested)
+        cl.remove_requested.connect(self._on_remove_requested)
+        self._on_runs_changed()
+
+    # ------------------------------------------------------------------ public
+    @property
+    def cutset(self) -> CutSet:
+        """The calibration's cut set (the default set when none was made yet)."""
+        try:
+            cs = as_cutset(self._ctx.calib.cuts)
+        except CutError as exc:
+            self._pane.cut_list.show_error(str(exc))
+            cs = None
+        return cs if cs is not None else default_cutset()
+
+    @property
+    def run_path(self) -> str:
+        """Path of the run shown ("" when none)."""
+        return self._run.path if self._run is not None else ""
+
+    @property
+    def last_update(self) -> CutsUpdate | None:
+        """The update shown last (survival rows, after-cut histograms)."""
+        return self._last
+
+    def close(self) -> None:
+        """Stop the throttle timer."""
+        self._timer.stop()
+
+    # ------------------------------------------------------------------ runs
+    def _reduced_runs(self) -> list[tuple[str, str]]:
+        s = self._ctx.state
+        return [(p, info.name) for p, info in s.runs.items() if s.rq(p) is not None]
+
+    def _preferred_run(self, runs: list[tuple[str, str]]) -> str | None:
+        paths = [p for p, _ in runs]
+        stored = self._ctx.calib.settings(SETTINGS_STEP).get("run")
+        for candidate in (self.run_path or self._loading, stored, self._ctx.calib.role_path("kr")):
+            if candidate in paths:
+                return candidate
+        return paths[0] if paths else None
+
+    @Slot()
+    def _on_runs_changed(self) -> None:
+        runs = self._reduced_runs()
+        path = self._preferred_run(runs)
+        self._pane.show_runs(runs, path)
+        if path is None:
+            self._run, self._cache, self._loading = None, None, ""
+            self._pane.show_empty(_NO_RUN)
+        elif path not in (self.run_path, self._loading):
+            self._load_run(path)
+
+    @Slot(str)
+    def _on_rq_changed(self, path: str) -> None:
+        if path == self.run_path:
+            self._load_run(path)  # re-reduced: new table
+        else:
+            self._on_runs_changed()
+
+    @Slot(str)
+    def _on_run_selected(self, path: str) -> None:
+        self._store_settings(path)
+        if path != self.run_path:
+            self._load_run(path)
+
+    @Slot(str)
+    def _on_settings_changed(self, step: str) -> None:
+        if step != SETTINGS_STEP:
+            return
+        stored = self._ctx.calib.settings(SETTINGS_STEP).get("run")
+        if stored and stored != self.run_path and stored in dict(self._reduced_runs()):
+            self._pane.show_runs(self._reduced_runs(), stored)
+            self._load_run(stored)
+
+    def _store_settings(self, path: str) -> None:
+        settings = self._ctx.calib.settings(SETTINGS_STEP)
+        if settings.get("run") != path:
+            settings["run"] = path
+            self._ctx.calib.set_settings(SETTINGS_STEP, settings)
+
+    def _load_run(self, path: str) -> None:
+        table = self._ctx.state.rq(path)
+        if table is None:
+            return
+        self._loading = path
+        if self._ctx.calib.cuts is None:
+            self._ctx.calib.set_cuts(default_cutset())  # first use: the default cuts
+        name = self._ctx.state.run(path).name
+        self._pane.show_status(f"{name}: histogramming {len(table):,} events…")
+        self._ctx.jobs.submit(
+            _load, path, table, key="cuts-overview",
+            on_done=self._on_loaded, on_error=self._on_job_error,
+        )  # fmt: skip
+
+    def _on_loaded(self, loaded: _Loaded) -> None:
+        if loaded.path != self._loading or self._ctx.state.rq(loaded.path) is not loaded.table:
+            return  # a newer choice or a newer reduction superseded this one
+        self._loading = ""
+        self._run = loaded
+        self._cache = MaskCache(loaded.table)
+        self._last = None
+        self._pane.show_plots()
+        self._pane.set_units(loaded.table.pe_units)
+        for key, h in loaded.overview.hist2d.items():
+            self._pane.show_hist2d(key, h.x_edges, h.y_edges, h.counts)
+        for key, h in loaded.overview.hist1d.items():
+            self._pane.show_hist1d(key, h.edges, {"all": h.counts})
+        self._pane.bin_events.clear()
+        self._on_cuts_changed()
+
+    # ------------------------------------------------------------------ cut set -> pane
+    @Slot()
+    def _on_cuts_changed(self) -> None:
+        cs = self.cutset
+        rows = self._last.rows if self._last is not None else []
+        self._pane.cut_list.set_rows(cut_rows(cs, rows))
+        if self._run is None:
+            return
+        self._pane.set_shapes(shapes_for(cs, self._run.binning))
+        self.request_update()
+
+    def request_update(self) -> None:
+        """Recompute survival and spectra soon (throttled; the newest cut set wins)."""
+        if self._t_request is None:
+            self._t_request = time.perf_counter()
+        if not self._timer.isActive():
+            self._timer.start()
+
+    @Slot()
+    def _on_timer(self) -> None:
+        # While a job runs, the newest request waits for it (see _on_update_done).
+        if self._t_request is not None and not self._busy:
+            self._submit_update()
+
+    def _submit_update(self) -> None:
+        if self._run is None or self._cache is None:
+            return
+        self._busy = True
+        t_request, self._t_request = self._t_request, None
+        run = self._run
+        self._ctx.jobs.submit(
+            _timed_update, run.table, self.cutset, run.binning, self._cache, t_request,
+            key=CUTS_JOB_KEY, on_done=self._on_update_done, on_error=self._on_update_error,
+        )  # fmt: skip
+
+    def _on_update_done(self, result: tuple[CutsUpdate, float | None, RQTable]) -> None:
+        update, t_request, table = result
+        self._busy = False
+        if self._run is not None and table is self._run.table:
+            self._show_update(update)
+            if t_request is not None:
+                self.update_shown.emit(1e3 * (time.perf_counter() - t_request))
+        self._on_timer()
+
+    def _show_update(self, update: CutsUpdate) -> None:
+        self._last = update
+        run = self._run
+        assert run is not None
+        for key, h in update.hist1d.items():
+            self._pane.show_hist1d(key, h.edges, {"all": run.overview.hist1d[key].counts,
+                                                  "selected": h.counts})  # fmt: skip
+        self._pane.cut_list.set_rows(cut_rows(self.cutset, update.rows))
+        n, k = update.n_events, update.n_pass
+        frac = ""
+        if update.rows:
+            last = [r for r in update.rows if r.enabled] or update.rows
+            r = last[-1]
+            frac = format_fraction(r.cumulative, r.cumulative_lo, r.cumulative_hi)
+        name = self._ctx.state.run(run.path).name if run.path in self._ctx.state.runs else run.path
+        self._pane.show_status(
+            f"{name}: {k:,} of {n:,} events pass the enabled cuts"
+            + (f" ({frac})" if frac else "")
+            + f" · computed in {update.compute_ms:.0f} ms"
+        )
+
+    def _on_update_error(self, message: str) -> None:
+        self._busy = False
+        self._pane.cut_list.show_error(message)
+        self._on_timer()
+
+    def _on_job_error(self, message: str) -> None:
+        self._loading = ""
+        self._pane.show_status(f"failed: {message}")
+
+    # ------------------------------------------------------------------ pane intents
+    def _set_cuts(self, cutset: CutSet) -> None:
+        self._pane.cut_list.show_error("")
+        self._ctx.calib.set_cuts(cutset)
+
+    @Slot(str, str, object)
+    def _on_shape_changed(self, name: str, kind: str, params: object) -> None:
+        try:
+            self._set_cuts(apply_shape(self.cutset, name, kind, params))
+        except (CutError, KeyError) as exc:
+            self._pane.cut_list.show_error(str(exc))
+
+    @Slot(str, bool)
+    def _on_enabled_toggled(self, name: str, enabled: bool) -> None:
+        self._set_cuts(self.cutset.with_enabled(name, enabled))
+
+    @Slot(str, str)
+    def _on_expression_edited(self, name: str, text: str) -> None:
+        cs = self.cutset
+        try:
+            cut = ExpressionCut(name, text, enabled=cs.get(name).enabled)
+        except CutError as exc:
+            self._pane.cut_list.set_rows(cut_rows(cs, self._last.rows if self._last else []))
+            self._pane.cut_list.show_error(str(exc))
+            return
+        self._set_cuts(cs.with_cut(cut))
+
+    @Slot(str, str)
+    def _on_add_requested(self, name: str, text: str) -> None:
+        cs = self.cutset
+        if name in cs:
+            self._pane.cut_list.show_error(f"a cut named {name!r} exists; choose another name")
+            return
+        try:
+            cut = ExpressionCut(name, text)
+        except CutError as exc:
+            self._pane.cut_list.show_error(str(exc))
+            return
+        self._set_cuts(cs.with_cut(cut))
+        self._pane.cut_list.clear_new_cut()
+
+    @Slot(str)
+    def _on_remove_requested(self, name: str) -> None:
+        if name in self.cutset:
+            self._set_cuts(self.cutset.without(name))
+
+    @Slot(str, object)
+    def _on_add_polygon_requested(self, plot: str, vertices: Any) -> None:
+        self._set_cuts(self.cutset.with_cut(polygon_cut(self.cutset, plot, vertices)))
+
+    @Slot(object)
+    def _on_add_rotated_requested(self, view: Any) -> None:
+        self._set_cuts(self.cutset.with_cut(rotated_cut(self.cutset, view)))
+
+    @Slot()
+    def _on_reset_requested(self) -> None:
+        self._set_cuts(default_cutset())
+
+    @Slot(str, float, float, float, float)
+    def _on_bin_clicked(self, plot: str, x0: float, x1: float, y0: float, y1: float) -> None:
+        if self._run is None:
+            return
+        x, y, title = PLOTS_2D[plot]
+        events = events_in_bin(self._run.table, x, y, (x0, x1), (y0, y1))
+        label = (
+            f"{title}: {x0:.4g} ≤ {x} < {x1:.4g}, {y0:.4g} ≤ {y} < {y1:.4g}: "
+            f"{len(events)} event{'s' if len(events) != 1 else ''}"
+            + (" (first 1000)" if len(events) >= 1000 else "")
+        )
+        self._pane.bin_events.show_events(label, events.tolist())
+
+    @Slot(int)
+    def _on_event_chosen(self, event: int) -> None:
+        if self._run is None:
+            return
+        state = self._ctx.state
+        if state.current_run != self._run.path:
+            state.set_current_run(self._run.path)
+        state.set_current_event(event)
+
+
+def _timed_update(
+    table: RQTable, cutset: CutSet, binning: Binning, cache: MaskCache, t_request: float | None
+) -> tuple[CutsUpdate, float | None, RQTable]:
+    return compute_update(table, cutset, binning, cache), t_request, table
+
+
+def build(ctx: AppContext) -> PaneBinding:
+    """Create the Cuts pane and its controller."""
+    pane = CutsPane()
+    controller = CutsController(ctx, pane)
+    return PaneBinding(pane, controller)
