@@ -16,6 +16,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from PySide6.QtCore import Qt
 from PySide6.QtGui import QBrush, QColor, QFont, QFontDatabase
 from PySide6.QtWidgets import (
     QApplication,
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
 
 __all__ = ["ChangesTable", "ConstantsView"]
 
+_KIND_MARKS = {"added": "+", "removed": "−", "changed": "~"}
 _KIND_COLOURS = {"added": "#e6f4ea", "removed": "#fce8e6", "changed": "#fff4d6"}
 
 
@@ -125,8 +127,16 @@ class ChangesTable(QTreeWidget):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setRootIsDecorated(False)
-        self.setHeaderLabels(["Entry", "Change", "Previous", "New", "Relative"])
-        self.header().setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        self.setHeaderLabels(["Entry", "", "Previous", "New", "Relative"])
+        self.setTextElideMode(Qt.TextElideMode.ElideMiddle)
+        header = self.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        for col in (2, 3):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Interactive)
+            header.resizeSection(col, 84)
+        header.setSectionResizeMode(4, QHeaderView.ResizeMode.ResizeToContents)
 
     def set_changes(
         self, rows: Sequence[tuple[str, str, Any, Any, float | None]], empty_text: str = ""
@@ -138,12 +148,14 @@ class ChangesTable(QTreeWidget):
                 self,
                 [
                     path,
-                    kind,
+                    _KIND_MARKS.get(kind, kind),
                     "" if kind == "added" else _short(old),
                     "" if kind == "removed" else _short(new),
                     "" if rel is None else f"{100 * rel:+.3g} %",
                 ],
             )
+            item.setToolTip(0, path)
+            item.setToolTip(1, kind)
             for col in range(5):
                 item.setBackground(col, QBrush(QColor(_KIND_COLOURS.get(kind, "#ffffff"))))
         if not rows and empty_text:

@@ -88,7 +88,7 @@ class LinearityPlot(QWidget):
         self.residual_plot.setLabel("bottom", "Deposited energy (keV)")
         self.residual_plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen("#808080")))
         self.legend = self.plot.addLegend(
-            offset=(10, 10),
+            offset=(-10, -10),
             brush=pg.mkBrush(255, 255, 255, 220),
             pen=pg.mkPen("#c0c0c0"),
             labelTextColor=_AXIS_COLOUR,
@@ -195,13 +195,15 @@ class LinearityPlot(QWidget):
             with np.errstate(divide="ignore", invalid="ignore"):
                 rel = 100 * (s.pe / model - 1)
                 rel_err = 100 * s.pe_err / model
+            # analyses side by side (2 % of the range apart) so equal residuals stay visible
+            step = 0.02 * e_max
+            shift = step * (list(self._series).index(key) - (len(self._series) - 1) / 2)
+            x_res = s.energy_kev + shift
             self._add(
                 self.residual_plot,
-                pg.ErrorBarItem(
-                    x=s.energy_kev, y=rel, height=2 * rel_err, beam=1.5, pen=pg.mkPen(colour)
-                ),
+                pg.ErrorBarItem(x=x_res, y=rel, height=2 * rel_err, beam=1.5, pen=pg.mkPen(colour)),
                 pg.ScatterPlotItem(
-                    s.energy_kev, rel, symbol=symbol, size=7, brush=pg.mkBrush(colour), pen=None
+                    x_res, rel, symbol=symbol, size=7, brush=pg.mkBrush(colour), pen=None
                 ),
             )
             chi = f"χ²/ndf = {s.chi2:.1f}/{s.ndf}" if np.isfinite(s.chi2) else ""

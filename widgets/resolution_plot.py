@@ -93,11 +93,14 @@ class ResolutionPlot(QWidget):
 
         To replace what is shown, call ``clear()`` first.
         """
-        e = np.asarray(energy_kev, dtype=float)
+        e_true = np.asarray(energy_kev, dtype=float)
+        # analyses drawn 2 % of the energy apart so that equal values stay visible
+        order = list(SERIES_STYLES).index(key) if key in SERIES_STYLES else 0
+        e = e_true * (1 + 0.02 * (order - 0.5))
         r = 100 * np.asarray(resolution, dtype=float)
         dr = 100 * np.asarray(resolution_err, dtype=float)
         colour, symbol = SERIES_STYLES.get(key, ("#2ca02c", "t"))
-        self._data[key] = (e, r / 100, dr / 100, text)
+        self._data[key] = (e_true, r / 100, dr / 100, text)
         err = pg.ErrorBarItem(x=e, y=r, height=2 * dr, beam=1.5, pen=pg.mkPen(colour))
         pts = pg.ScatterPlotItem(e, r, symbol=symbol, size=9, brush=pg.mkBrush(colour), pen=None)
         self._add(err, pts)

@@ -56,7 +56,7 @@ def _scalar_list(x: Any) -> bool:
     return isinstance(x, list) and not any(isinstance(v, (dict, list)) for v in x)
 
 
-def _walk(old: Any, new: Any, path: str, out: list[ConstantChange]) -> None:
+def _walk(old: Any, new: Any, path: str, out: list[ConstantChange], tol: float) -> None:
     if isinstance(old, Mapping) and isinstance(new, Mapping):
         for key in old:
             if not path and key in IGNORED:
@@ -65,7 +65,7 @@ def _walk(old: Any, new: Any, path: str, out: list[ConstantChange]) -> None:
             if key not in new:
                 out.append(ConstantChange(sub, "removed", old[key], None))
             else:
-                _walk(old[key], new[key], sub, out)
+                _walk(old[key], new[key], sub, out, tol)
         for key in new:
             if key not in old and not (not path and key in IGNORED):
                 out.append(
@@ -79,9 +79,11 @@ def _walk(old: Any, new: Any, path: str, out: list[ConstantChange]) -> None:
         and len(old) == len(new)
     ):
         for i, (a, b) in enumerate(zip(old, new, strict=True)):
-            _walk(a, b, f"{path}[{i}]", out)
+            _walk(a, b, f"{path}[{i}]", out, tol)
         return
     if old == new:
+        return
+    if _is_num(old) and _is_num(new) and abs(new - old) <= tol * max(abs(old), abs(new)):
         return
     rel = None
     if _is_num(old) and _is_num(new) and old != 0 and math.isfinite(old):
@@ -89,10 +91,16 @@ def _walk(old: Any, new: Any, path: str, out: list[ConstantChange]) -> None:
     out.append(ConstantChange(path, "changed", old, new, rel))
 
 
-def diff_constants(old: Mapping[str, Any], new: Mapping[str, Any]) -> list[ConstantChange]:
-    """Return the differences from ``old`` to ``new`` (creation date ignored)."""
+def diff_constants(
+    old: Mapping[str, Any], new: Mapping[str, Any], *, rel_tol: float = 1e-9
+) -> list[ConstantChange]:
+    """Return the differences from ``old`` to ``new`` (creation date ignored).
+
+    Numbers within ``rel_tol`` of each other (relative; round-off of a refit) are equal; pass
+    0 for an exact comparison.
+    """
     out: list[ConstantChange] = []
-    _walk(old, new, "", out)
+    _walk(old, new, "", out, rel_tol)
     return out
 
 

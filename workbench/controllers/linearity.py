@@ -138,7 +138,7 @@ class LinearityController(QObject):
                 for p in fit.points:
                     labels[p.label] = True
             for key, rfit in result.resolution.items():
-                grid = np.linspace(5.0, 1.1 * max(rfit.energy_kev), 200)
+                grid = np.linspace(0.8 * min(rfit.energy_kev), 1.1 * max(rfit.energy_kev), 200)
                 a, b, c = rfit.abc
                 res.set_series(
                     key,

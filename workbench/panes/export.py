@@ -16,6 +16,7 @@ from typing import Any
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -74,16 +75,25 @@ class ExportPane(QWidget):
         )
         self.changes_title.setWordWrap(True)
         self.changes = ChangesTable(self)
+        self.details_box = QCheckBox("Include the step results' details (fit_results.*)", self)
+        self.details_box.setToolTip(
+            "Off: list the constants other code reads (gains, light yields, resolution, Kr "
+            "peaks, cuts, validity, provenance); on: also every changed fit parameter"
+        )
+        self.details_box.toggled.connect(self._refill_changes)
+        self._rows: list[tuple[str, str, Any, Any, float | None]] = []
+        self._against = ""
         right = QWidget(self)
         rl = QVBoxLayout(right)
         rl.setContentsMargins(0, 0, 0, 0)
         rl.addWidget(self.changes_title)
+        rl.addWidget(self.details_box)
         rl.addWidget(self.changes, 1)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
         splitter.addWidget(self.view)
         splitter.addWidget(right)
-        splitter.setStretchFactor(0, 1)
-        splitter.setStretchFactor(1, 1)
+        splitter.setStretchFactor(0, 2)
+        splitter.setStretchFactor(1, 3)
         buttons = QHBoxLayout()
         for b in (self.refresh_button, self.compare_button, self.save_button):
             buttons.addWidget(b)
@@ -110,14 +120,26 @@ class ExportPane(QWidget):
     def show_changes(
         self, rows: Sequence[tuple[str, str, Any, Any, float | None]], against: str
     ) -> None:
-        """List the changes from the file ``against`` to the preview."""
-        n = len(rows)
+        """List the changes ``(path, kind, old, new, relative)`` from the file ``against``."""
+        self._rows = list(rows)
+        self._against = against
+        self._refill_changes()
+
+    def _refill_changes(self, *_args: Any) -> None:
+        details = self.details_box.isChecked()
+        rows = [r for r in self._rows if details or not r[0].startswith("fit_results")]
+        n, hidden = len(rows), len(self._rows) - len(rows)
+        more = f" (+{hidden} in step results)" if hidden else ""
         self.changes_title.setText(
-            f"Changes from {against}: {n} entr{'y' if n == 1 else 'ies'}"
-            if n
-            else f"No change from {against} (creation date aside)"
+            f"Changes from {self._against}: {n} entr{'y' if n == 1 else 'ies'}{more}"
+            if self._rows
+            else f"No change from {self._against} (creation date aside)"
         )
-        self.changes.set_changes(rows, "identical up to the creation date" if not n else "")
+        if rows or not self._rows:
+            empty = "identical up to the creation date"
+        else:
+            empty = "only step-result details changed"
+        self.changes.set_changes(rows, empty)
 
     # ------------------------------------------------------------------ dialogs
     def ask_save_path(self, suggested: str) -> str:

@@ -105,13 +105,22 @@ class LinearityPane(QWidget):
         return [a for a, box in self.analysis_boxes.items() if box.isChecked()]
 
     def show_points(self, rows: Sequence[tuple[str, bool]]) -> None:
-        """List points ``(label, included)``; one row per label."""
+        """List points ``(label, included)``; one row per label.
+
+        When the labels are those already listed, only the check marks are updated (the items
+        are kept, so this is safe from inside the list's own signals).
+        """
         with QSignalBlocker(self.points):
-            self.points.clear()
-            for label, included in rows:
-                item = QListWidgetItem(label, self.points)
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Checked if included else Qt.CheckState.Unchecked)
+            current = [self.points.item(i).text() for i in range(self.points.count())]
+            if current != [label for label, _ in rows]:
+                self.points.clear()
+                for label, _ in rows:
+                    item = QListWidgetItem(label, self.points)
+                    item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            for i, (_, included) in enumerate(rows):
+                self.points.item(i).setCheckState(
+                    Qt.CheckState.Checked if included else Qt.CheckState.Unchecked
+                )
 
     def excluded(self) -> list[str]:
         """Return the labels unchecked."""
