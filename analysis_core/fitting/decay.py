@@ -35,6 +35,7 @@ from iminuit import cost as icost
 from numpy.typing import ArrayLike, NDArray
 
 from analysis_core.errors import FitError
+from analysis_core.fitting.boundary import settle_at_zero
 from analysis_core.fitting.result import FitResult, minimize
 
 __all__ = ["HALFLIFE_PARAMETERS", "decay_model_counts", "fit_halflife", "rate_histogram"]
@@ -179,17 +180,29 @@ def fit_halflife(
     cost = icost.ExtendedBinnedNLL(counts, edges, scaled_cdf, name=names)
     span = float(edges[-1] - edges[0])
     start = _start_values(edges, counts / live)
-    fit = minimize(
-        cost,
-        start,
-        limits={
-            "half_life_s": (1e-3 * span, 1e3 * span),
-            "r0_hz": (0.0, None),
-            "background_hz": (0.0, None),
-        },
-        n_data=counts.size,
-        model=model,
-        cost_name="poisson",
+    limits: dict[str, tuple[float | None, float | None]] = {
+        "half_life_s": (1e-3 * span, 1e3 * span),
+        "r0_hz": (0.0, None),
+        "background_hz": (0.0, None),
+    }
+
+    def run(fixed: tuple[str, ...] = (), **values: float) -> FitResult:
+        return minimize(
+            cost,
+            {**start, **values},
+            limits=limits,
+            fixed=fixed,
+            n_data=counts.size,
+            model=model,
+            cost_name="poisson",
+        )
+
+    fit, bkg_at_zero = settle_at_zero(
+        run(),
+        "background_hz",
+        limits,
+        span,
+        lambda: run(("background_hz",), background_hz=0.0),
     )
     t_half, t_err = fit["half_life_s"], fit.error("half_life_s")
     extra: dict[str, Any] = {
@@ -198,6 +211,7 @@ def fit_halflife(
         "n_bins": int(counts.size),
         "n_events": n_events,
         "bin_s": float(bin_s),
+        "background_at_zero": bkg_at_zero,
         "half_life_h": _clean(t_half / 3600.0),
         "half_life_err_h": _clean(t_err / 3600.0),
     }

@@ -31,6 +31,7 @@ import numpy as np
 from iminuit import cost as icost
 from numpy.typing import ArrayLike, NDArray
 
+from analysis_core.fitting.boundary import settle_at_zero
 from analysis_core.fitting.result import FitResult, minimize
 
 __all__ = [
@@ -148,20 +149,14 @@ def fit_delay(
         cost_name="poisson",
     )
     flat_at_zero = False
-    bkg, bkg_err = fit["background_per_ns"], fit.error("background_per_ns")
-    near_zero = "limit" in fit.message and bkg < 0.5 * bkg_err
-    others_free = all(
-        fit[n] - lo_n >= 0.5 * fit.error(n)
-        for n, (lo_n, _) in limits.items()
-        if n != "background_per_ns" and lo_n is not None
-    )
     flat_at_zero = False
-    if flat_background and near_zero and others_free:
-        if bkg * (hi - lo) < 0.5:
-            # no accidental picks at all: the flat part sits on its boundary, where HESSE is
-            # not reliable; the answer is the fit with the flat part fixed to zero
-            flat_at_zero = True
-            fit = minimize(
+    if flat_background:
+        fit, flat_at_zero = settle_at_zero(
+            fit,
+            "background_per_ns",
+            limits,
+            hi - lo,
+            lambda: minimize(
                 cost,
                 {**start, "background_per_ns": 0.0},
                 limits=limits,
@@ -169,11 +164,8 @@ def fit_delay(
                 n_data=counts.size,
                 model=model,
                 cost_name="poisson",
-            )
-        elif all(math.isfinite(e) and e > 0 for e in fit.errors):
-            # a small flat part within half a standard error of zero: iminuit flags it "at its
-            # limit" (its 0.5-sigma rule) but the minimum and covariance are fine
-            fit = dataclasses.replace(fit, message="", valid=True)
+            ),
+        )
     t_half, t_err = fit["half_life_ns"], fit.error("half_life_ns")
     tau, tau_err = t_half / _LN2, t_err / _LN2
     kept = math.exp(-lo / tau) if tau > 0 else float("nan")

@@ -13,11 +13,14 @@ table is one mean SPE charge. Truth is read from ``/truth`` (only to validate).
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
+from scipy.special import ndtr
 
 from analysis_core.rawfile import RawFile
 from analysis_core.reduction import ReductionConfig, reduce_file
@@ -68,3 +71,67 @@ def lar_runs(tmp_path_factory: pytest.TempPathFactory) -> LarRuns:
     bkg = _make(tmp, "background", "background", N_BACKGROUND, 4102)
     kr_run = _make(tmp, "kr_run", "kr-run", N_KR_RUN, 4103)
     return LarRuns(SimConfig(), kr, bkg, kr_run)
+
+
+def _singlet_fraction(attrs: dict[str, Any], energy_kev: float) -> float:
+    return attrs["singlet_fraction_inf"] + attrs["singlet_fraction_amp"] * math.exp(
+        -energy_kev / attrs["singlet_fraction_scale_kev"]
+    )
+
+
+def expected_kr_peak(attrs: dict[str, Any], window_ns: float = 6000.0) -> tuple[float, float]:
+    """Return the expected mean ``total_pe`` of 83mKr events and the afterpulse fraction.
+
+    From the simulator's parameters (``/truth`` attributes = ``SimConfig.to_attrs()``):
+    ``LY x (32.15 + 9.41 keV)`` less the triplet light arriving after the 6 us integral (the
+    9.4 keV deposit is delayed by the 223.8 ns mean life), plus the afterpulse charge inside the
+    integral (two Gaussian delay groups, ``1 + m`` SPE each), plus dark counts. The charge
+    definition factor is 1 (gains = SPE model mean charge, see the module docstring).
+    """
+    e1, e2 = attrs["kr83m_energy_1_kev"], attrs["kr83m_energy_2_kev"]
+    fs1, fs2 = _singlet_fraction(attrs, e1), _singlet_fraction(attrs, e2)
+    tau_t = attrs["triplet_tau_ns"]
+    tau_d = attrs["kr83m_step_half_life_ns"] / math.log(2.0)
+    late = math.exp(-window_ns / tau_t)
+    lost1 = (1 - fs1) * late
+    lost2 = (1 - fs2) * late / (1 - tau_d / tau_t)  # E[exp(d / tau_t)] over the delay d
+    pe = attrs["light_yield_pe_per_kev"] * (e1 * (1 - lost1) + e2 * (1 - lost2))
+    t = np.linspace(0.0, window_ns, 6001)
+    w = np.exp(-t / tau_t)
+    w /= w.sum()
+    fs = (fs1 * e1 + fs2 * e2) / (e1 + e2)
+    ap = 0.0
+    for k in (1, 2):
+        mu, sd = attrs[f"afterpulse_delay_{k}_ns"], attrs[f"afterpulse_sigma_{k}_ns"]
+
+        def inside(t0: Any, mu: float = mu, sd: float = sd) -> Any:
+            return ndtr((window_ns - t0 - mu) / sd) - ndtr((-t0 - mu) / sd)
+
+        ap += attrs[f"afterpulse_prob_{k}"] * (fs * inside(0.0) + (1 - fs) * np.sum(w * inside(t)))
+    ap *= 1 + attrs["afterpulse_extra_pe_mean"]
+    dark = 2 * attrs["dark_rate_hz"] * window_ns * 1e-9
+    return pe * (1 + ap) + dark, ap
+
+
+def expected_kr_resolution(attrs: dict[str, Any], config: ReductionConfig) -> float:
+    """Return the expected sigma/mean of the 41.5 keV ``total_pe`` peak from the parameters.
+
+    Photon counting with the SPE charge spread ``N (1 + r)``, afterpulses (compound Poisson of
+    ``1 + Poisson(m)`` SPE), the per-event light factors (smear, z non-uniformity over uniform
+    z: var((2z - 1)^2) = 4/45), the electronics noise summed over the 6 us integral and the
+    error of the baseline mean (window of ``config``) times the integral's length.
+    """
+    mean, ap = expected_kr_peak(attrs)
+    pe = mean / (1 + ap)
+    r = 0.5 * (attrs["spe_relvar_top"] + attrs["spe_relvar_bottom"])
+    m = attrs["afterpulse_extra_pe_mean"]
+    var = pe * (1 + r) + pe * ap / (1 + m) * ((1 + m) ** 2 + m) * (1 + r)
+    var += (attrs["light_smear_rel"] ** 2 + attrs["light_z_nonuniformity"] ** 2 * 4 / 45) * mean**2
+    dt = attrs["sample_period_ns"]
+    n_int = 6000.0 / dt
+    n_base = attrs["trigger_index"] + round(config.baseline_stop_ns / dt)
+    n_base -= round(config.baseline_start_ns / dt)
+    for ch in ("top", "bottom"):
+        per_sample = attrs["noise_rms_adc"] * dt / attrs[f"spe_mean_adc_ns_{ch}"]
+        var += per_sample**2 * (n_int + n_int**2 / n_base)
+    return math.sqrt(var) / mean
