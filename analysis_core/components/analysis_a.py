@@ -17,7 +17,9 @@ with S_Ap(PE) from 39Ar events (``analysis_core.components.sap``). The delay hal
 on ``delayed_time_ns`` of the events with a delayed pulse (``analysis_core.fitting.fit_delay``).
 
 Errors: statistical (amplitude fit and S_Ap curve) and systematic: the S_Ap definition (the
-difference between the light solved with the per-bin mean and the per-bin median ratio) and,
+difference between the light solved with the per-bin mean and the per-bin median ratio), for
+the 32.1 keV step the amplitude estimator (Gaussian mean vs the mean of the whole sample:
+S_Ap is a mean ratio, the paper's A_p a Gaussian fit; they differ by ~1 % on a skewed peak) and,
 for the 9.4 keV step, the triplet light of the 32.1 keV step under the delayed pulse, which
 raises its amplitude (the paper limits the peak to one sample for this reason). Its mean level
 ``(I240 - I90) / 150 ns x (ADC x ns per PE)`` at the mean delay is measured on events whose
@@ -223,6 +225,7 @@ def _light(
     energy_kev: float,
     what: str,
     pedestal_adc: float = 0.0,
+    amp_mean_adc: float | None = None,
 ) -> ComponentLight:
     if not fit.valid:
         raise CalibrationError(f"components A: the {what} amplitude fit failed: {fit.message}")
@@ -230,6 +233,8 @@ def _light(
     pe, stat, s = sap.curve.solve(amp, amp_err)
     pe_med, _, _ = sap_median.curve.solve(amp, 0.0)
     syst = abs(pe - pe_med)
+    if amp_mean_adc is not None:  # Gaussian peak vs sample mean (S_Ap is a mean ratio)
+        syst = math.hypot(syst, pe - sap.curve.solve(amp_mean_adc, 0.0)[0])
     if pedestal_adc > 0:
         syst = math.hypot(syst, pe - sap.curve.solve(amp - pedestal_adc, 0.0)[0])
     return ComponentLight(energy_kev, amp, amp_err, pe, stat, syst, s, pedestal_adc)
@@ -303,13 +308,19 @@ def compute_components_a(
         template=template_hist.counts,
         tail=st["delayed_tail"],
     )
-    light_32 = _light(sap, sap_med, prompt_fit, E_PROMPT_KEV, "prompt (32.1 keV)")
+    light_32 = _light(
+        sap, sap_med, prompt_fit, E_PROMPT_KEV, "prompt (32.1 keV)", amp_mean_adc=float(amp.mean())
+    )
     ped = _pedestal_adc(kr, win & (d_amp > st["delayed_min_adc"]))
     light_9 = _light(sap, sap_med, delayed_fit, E_DELAYED_KEV, "delayed (9.4 keV)", ped)
     # delay half-life of the delayed-pulse events
     dmin, dmax = (float(v) for v in st["delay_fit_ns"])
     delays = np.asarray(kr["delayed_time_ns"], dtype=float)[win & (d_amp > st["delayed_min_adc"])]
     delay_fit = fit_delay(delays, dmin, dmax)
+    bkg = delay_fit["background_per_ns"], delay_fit.error("background_per_ns")
+    if not delay_fit.valid and "limit" in delay_fit.message and bkg[0] < bkg[1]:
+        # the flat part of accidental picks sits at its zero boundary: fit without it
+        delay_fit = fit_delay(delays, dmin, dmax, flat_background=False)
     delay_hist = histogram1d(delays, max(1, int(round((dmax - 152.0) / 16.0))), (152.0, dmax))
     if not delay_fit.valid:
         messages.append(f"delay fit: {delay_fit.message}")

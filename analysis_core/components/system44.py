@@ -16,8 +16,9 @@ The unknowns ``x = (I_32.1, I_9.4, I90_9.4)`` minimise the normalised residuals
 
 starting from linearity (``I = Y E`` with a given light yield). With consistent inputs all
 residuals vanish. Errors: the measurement part from ``(J^T J)^-1`` of the normalised
-residuals, plus the F90-curve part ``G C_curve G^T`` with ``G = dx/d(curve parameters)``
-(numerical, re-solving the system).
+residuals, scaled by ``sqrt(chi2 / ndf)`` when that exceeds 1 (four equations, three unknowns:
+ndf = 1; inconsistent inputs widen the errors, the PDG scale-factor rule), plus the F90-curve
+part ``G C_curve G^T`` with ``G = dx/d(curve parameters)`` (numerical, re-solving the system).
 """
 
 from __future__ import annotations
@@ -64,6 +65,8 @@ class System44Result:
         The solver's status message.
     inputs : dict
         The measured inputs and their errors, for provenance.
+    error_scale : float
+        ``max(1, sqrt(chi2 / ndf))`` applied to the measurement part of the covariance.
     """
 
     i_total_32_pe: float
@@ -77,6 +80,7 @@ class System44Result:
     converged: bool
     message: str
     inputs: dict[str, Any]
+    error_scale: float = 1.0
 
     @property
     def errors(self) -> tuple[float, float, float]:
@@ -108,6 +112,7 @@ class System44Result:
             "converged": self.converged,
             "message": self.message,
             "inputs": dict(self.inputs),
+            "error_scale": self.error_scale,
         }
 
     @classmethod
@@ -125,6 +130,7 @@ class System44Result:
             bool(d["converged"]),
             str(d["message"]),
             dict(d["inputs"]),
+            float(d.get("error_scale", 1.0)),
         )
 
 
@@ -206,6 +212,8 @@ def solve_system44(
         cov = np.linalg.inv(jac.T @ jac)
     except np.linalg.LinAlgError:
         cov = np.full((3, 3), np.nan)
+    scale = max(1.0, math.sqrt(float(np.sum(sol.fun**2))))  # chi2 / ndf with ndf = 4 - 3
+    cov = cov * scale**2
     # curve part: re-solve with each parameter moved by a small step
     cp = curve.cov
     if np.any(cp != 0):
@@ -236,4 +244,5 @@ def solve_system44(
             "start_yield_pe_per_kev": start_yield_pe_per_kev,
             "curve": curve.to_dict(),
         },
+        error_scale=scale,
     )

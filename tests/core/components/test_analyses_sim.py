@@ -36,10 +36,9 @@ def result_b(sim_runs):
 def test_a_recovers_32_kev(result_a, sim_runs):
     c = result_a.light_32
     truth = sim_runs["kr"].truth_pe("n_pe_1")
-    # Measured: ~3 % below the truth with the simulator's defaults (LY 4.85, 3.5 % smear),
-    # more than the S_Ap mean/median systematic (~1 %) covers; the 39Ar ratio at a given total
-    # PE is not exactly the Kr 32.1 keV one. Allowance: 2 sigma plus 4 % of the truth.
-    assert abs(c.pe - truth) < 2 * c.pe_err + 0.04 * truth, (c.pe, c.pe_err, truth)
+    # within 2 sigma of stat (+) syst: S_Ap mean/median definition and the amplitude estimator
+    # (Gaussian fit vs sample mean, ~2 % apart on this skewed peak, which the truth lies between)
+    assert abs(c.pe - truth) < 2 * c.pe_err, (c.pe, c.pe_err, truth)
     assert c.pe_err / c.pe < 0.03  # and the error is not inflated beyond the paper's 3 %
 
 
@@ -102,16 +101,24 @@ def test_b_recovers_components(result_b, sim_runs):
     assert s.converged
     e32, e9, _ = s.errors
     t32, t9 = kr.truth_pe("n_pe_1"), kr.truth_pe("n_pe_2")
-    # Measured method bias: the Gaussian fit of the 32.1-only I90 peak sits ~2.5 % below its
-    # mean (skewed Poisson x SPE shape), so I_32.1 comes out ~2 % low and I_9.4 (= I_41.5 -
-    # I_32.1) ~7 % high. Allowance: 2 sigma plus 3 % (32.1) / 10 % (9.4) of the truth.
-    assert abs(s.i_total_32_pe - t32) < 2 * e32 + 0.03 * t32, (s.i_total_32_pe, e32, t32)
-    assert abs(s.i_total_9_pe - t9) < 2 * e9 + 0.10 * t9, (s.i_total_9_pe, e9, t9)
-    # and the sum is the measured 41.5 keV light within 1 %
+    # default I90(32.1) from the events with a delayed pulse (a clean 32.1-only sample): 2 sigma
+    assert abs(s.i_total_32_pe - t32) < 2 * e32, (s.i_total_32_pe, e32, t32)
+    assert abs(s.i_total_9_pe - t9) < 2 * e9, (s.i_total_9_pe, e9, t9)
+    # the sum is the measured 41.5 keV light (Gaussian fit of the total PE): within 1 %
     assert s.i_total_32_pe + s.i_total_9_pe == pytest.approx(kr.truth_pe("n_pe"), rel=0.01)
     back = ComponentsBResult.from_dict(json.loads(json.dumps(result_b.to_dict())))
     assert back.system == s
     assert back.alpha_deg == result_b.alpha_deg
+
+
+def test_b_paper_two_gauss_bias(result_b, sim_runs):
+    """The paper's two-Gaussian I90(32.1) sits low (documented bias), moving light to 9.4 keV."""
+    rq = {k: sim_runs[k].rq for k in ("kr", "co57")}
+    paper = compute_components_b(StepInputs(rq=rq), {"i90_32_method": "two_gauss"})
+    assert paper.i90_32_fit.model == "two_gauss"
+    # measured -2.5 % on 40k events; between -1 % and -5 % here (16k events, +-0.5 % each)
+    assert 0.95 < paper.i90_32[0] / result_b.i90_32[0] < 0.99
+    assert paper.system.i_total_9_pe > result_b.system.i_total_9_pe
 
 
 def test_b_fixed_alpha_and_cut(sim_runs):
