@@ -103,3 +103,39 @@ def test_demo_builds(qtbot):
     qtbot.addWidget(w)
     assert w.windowTitle().endswith("demo")
     assert "1.83" in w.annotation_text()
+
+
+# ---------------------------------------------------------------- TimeMapPlot (Kr timing too)
+def test_time_map_shows_counts_curve_and_log_colours(qtbot, tmp_path):
+    from widgets.time_map_plot import TimeMapPlot
+
+    w = TimeMapPlot()
+    qtbot.addWidget(w)
+    x, y = np.linspace(0.0, 4.0, 5), np.linspace(0.0, 1.0, 3)
+    counts = np.array([[0.0, 10.0], [1.0, 100.0], [0.0, 0.0], [5.0, 5.0]])
+    with pytest.raises(ValueError, match="for 4 x 2 bins"):
+        w.set_map(x, y, counts.T)
+    w.set_map(x, y, counts, title="ftop vs time")
+    np.testing.assert_array_equal(w.counts(), counts)
+    img = w.image.image
+    assert np.isnan(img[0, 0])  # empty bins are not coloured
+    assert img[1, 1] == pytest.approx(2.0)  # log10(100)
+    w.set_log_colours(False)
+    assert w.image.image[1, 1] == 100.0
+    w.set_curve([0.5, 1.5], [0.6, 0.5])
+    assert list(w.curve.getData()[1]) == [0.6, 0.5]
+    rows = w.exporter.save_csv(tmp_path / "map.csv")[0].read_text().splitlines()
+    assert rows[0] == "x_lo,x_hi,y_lo,y_hi,counts"
+    assert len(rows) == 1 + counts.size
+    assert rows[4].split(",")[-1] == "100.0"  # x bin 1, y bin 1
+    w.clear("Open a Kr run")
+    assert w.message() == "Open a Kr run"
+    assert w.counts().size == 0
+
+
+def test_time_map_demo_builds(qtbot):
+    from widgets import time_map_plot
+
+    w = time_map_plot.demo()
+    qtbot.addWidget(w)
+    assert w.windowTitle().endswith("demo")
