@@ -59,6 +59,7 @@ class ComponentPlot(QWidget):
         self.plot = self.graphics.addPlot(row=0, col=0)
         self.plot.showGrid(x=True, y=True, alpha=0.15)
         for ax in ("left", "bottom"):
+            self.plot.getAxis(ax).enableAutoSIPrefix(False)
             self.plot.getAxis(ax).setPen("#444")
             self.plot.getAxis(ax).setTextPen("#222")
         self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
@@ -75,6 +76,7 @@ class ComponentPlot(QWidget):
         lay.addWidget(self.graphics, 1)
         lay.addWidget(self._caption)
         self._names: list[str] = []
+        self._message_text = ""
 
     # ------------------------------------------------------------------ content
     def set_labels(self, x: str, y: str) -> None:
@@ -88,6 +90,7 @@ class ComponentPlot(QWidget):
         self.legend.clear()
         self._names = []
         self._caption.setText("")
+        self._message_text = message
         if message:
             self._message.setText(message)
             self.plot.addItem(self._message)
@@ -103,11 +106,17 @@ class ComponentPlot(QWidget):
         self._add(item, name)
 
     def add_curve(
-        self, x: ArrayLike, y: ArrayLike, name: str, colour: str = "fit", dashed: bool = False
+        self,
+        x: ArrayLike,
+        y: ArrayLike,
+        name: str,
+        colour: str = "fit",
+        dashed: bool = False,
+        width: float = 2.0,
     ) -> None:
         """Draw a smooth curve (a fitted model)."""
         style = Qt.PenStyle.DashLine if dashed else Qt.PenStyle.SolidLine
-        pen = pg.mkPen(COLOURS.get(colour, colour), width=2.0, style=style)
+        pen = pg.mkPen(COLOURS.get(colour, colour), width=width, style=style)
         self._add(pg.PlotDataItem(np.asarray(x), np.asarray(y), pen=pen), name)
 
     def add_points(
@@ -140,6 +149,10 @@ class ComponentPlot(QWidget):
         """Return the result line."""
         return self._caption.text()
 
+    def message(self) -> str:
+        """Return the empty-state message shown ("" when data are shown)."""
+        return self._message_text
+
     def item_names(self) -> list[str]:
         """Names of the series and markers shown, in order."""
         return list(self._names)
@@ -147,6 +160,7 @@ class ComponentPlot(QWidget):
     def _add(self, item: pg.PlotDataItem, name: str) -> None:
         if self._message.scene() is not None:
             self.plot.removeItem(self._message)
+        self._message_text = ""
         self.plot.addItem(item)
         if name:
             self.legend.addItem(item, name)

@@ -96,8 +96,8 @@ def present_a(pane: ComponentsPane, r: ComponentsAResult) -> None:
     x = np.geomspace(lo, hi, 300)
     y, band = sap.curve(x), sap.curve.band(x)
     s.add_curve(x, y, "fit ln S = quadratic in ln I")
-    s.add_curve(x, y + band, "", "fit", dashed=True)
-    s.add_curve(x, y - band, "", "fit", dashed=True)
+    s.add_curve(x, y + band, "±1σ band", "#f08080", dashed=True, width=1.0)
+    s.add_curve(x, y - band, "", "#f08080", dashed=True, width=1.0)
     s.add_vline(r.light_9.pe, "9.4 keV")
     s.add_vline(r.light_32.pe, "32.1 keV")
     s.set_caption(
