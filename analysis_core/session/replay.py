@@ -174,7 +174,7 @@ def replay_steps(
     session_file : path, optional
         Recorded in the constants' provenance.
     rq_dir : path, optional
-        Where new reductions are written (default: beside each raw file).
+        Where new reductions are written (created if needed; default: beside each raw file).
     spe : bool, optional
         Recompute the SPE gains with the session's ``spe`` settings: None (default) does it
         when the session has ``spe`` settings and the LED or background run was overridden;
@@ -289,6 +289,7 @@ def _reduce(
 
     out = rq_path_beside(raw_path)
     if rq_dir is not None:
+        Path(rq_dir).mkdir(parents=True, exist_ok=True)
         out = Path(rq_dir) / out.name
     log.info("reducing the %s run %s -> %s", role, raw_path, out)
     table = reduce_file(raw_path, out, _config(session, raw_path), cancel=cancel)

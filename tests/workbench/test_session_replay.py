@@ -13,10 +13,12 @@ import json
 import pytest
 
 from analysis_core.cli import main as cli_main
+from analysis_core.components.analysis_a import compute_components_a
+from analysis_core.components.analysis_b import compute_components_b
 from analysis_core.constants import diff_constants, read_constants
 from analysis_core.cuts import default_cutset
 from analysis_core.fitting.peak_step import compute_peak_fit
-from analysis_core.fitting.timing_steps import compute_delay
+from analysis_core.fitting.timing_steps import compute_delay, compute_halflife
 from analysis_core.session import load_session, replay
 from tests.core.session.campaign import (
     GAINS_A,
@@ -67,7 +69,7 @@ def make_window(qtbot):
 
 
 def _calibrate(ctx, campaign):
-    """Do in ctx what the panes do: open runs, gains, cuts, peak fits, delay."""
+    """Do in ctx what the panes do: open runs, gains, cuts, peak fits, timing, components."""
     ctx.loader.open_files([campaign[r] for r in ("kr", "background", "am241", "co57")])
     assert ctx.calib.roles()["co57"] == str(campaign["co57"])
     assert all(ctx.state.rq(str(p)) is not None for p in campaign.values())
@@ -76,7 +78,10 @@ def _calibrate(ctx, campaign):
     ctx.calib.set_cuts(default_cutset())
     for step, fn, settings in (
         ("peak_fit", compute_peak_fit, PEAK_SETTINGS),
+        ("halflife", compute_halflife, {}),
         ("delay", compute_delay, {"role": "kr"}),
+        ("components_a", compute_components_a, {}),
+        ("components_b", compute_components_b, {}),
     ):
         ctx.calib.set_settings(step, settings)
         ctx.calib.set_result(step, fn(step_inputs_from_context(ctx), settings))
@@ -90,8 +95,10 @@ def test_gui_session_replays_headless_to_identical_constants(
     _calibrate(ctx, campaign)
     lin = ctx.calib.result("linearity")
     assert lin is not None, "the Linearity pane computes its step when the peak fits change"
-    energies = [p.energy_kev for p in lin.fits["A"].points]
-    assert energies == pytest.approx([41.5, 59.5, 122.0], abs=0.1)  # line energies, rounded
+    for analysis in ("A", "B"):  # components A feed Analysis A, components B Analysis B
+        energies = [p.energy_kev for p in lin.fits[analysis].points]
+        # line energies as the steps state them (41.5573, 9.4057, ...), to 0.2 keV
+        assert energies == pytest.approx([9.4, 32.1, 41.5, 59.5, 122.0], abs=0.2)
     assert ctx.calib.settings("linearity") == {"analyses": ["A", "B"], "exclude": []}
 
     # File > Save calibration session… (the action, with the dialog answered)
@@ -110,7 +117,15 @@ def test_gui_session_replays_headless_to_identical_constants(
     monkeypatch.setattr(pane, "ask_save_path", lambda _s: str(gui_file))
     pane.save_button.click()
     gui = read_constants(gui_file)
-    assert list(gui["fit_results"]) == ["peak_fit", "delay", "linearity"]
+    assert list(gui["fit_results"]) == [
+        "peak_fit",
+        "halflife",
+        "delay",
+        "components_a",
+        "components_b",
+        "linearity",
+    ]
+    assert len(gui["kr_peaks"]) == 6  # 9.4, 32.1, 41.5 keV in both analyses
     assert gui["provenance"]["session_file"] == str(session_path.resolve())
 
     # headless replay through the API: identical up to the creation date

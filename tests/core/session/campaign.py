@@ -21,7 +21,7 @@ GAINS_B = (0.88 * GAINS_A[0], 0.88 * GAINS_A[1])
 #: role -> (simulated kind, events, seed). 1200-1500 events: peak means known to ~0.3 %.
 RUNS = {
     "kr": ("kr83m", 1500, 31),
-    "background": ("background", 400, 32),
+    "background": ("background", 4000, 32),
     "am241": ("am241", 1200, 33),
     "co57": ("co57", 1200, 34),
 }

@@ -27,6 +27,7 @@ def simulated_runs(tmp_path_factory) -> dict[str, Path]:
         "kr": simulate_run("kr83m", KR_EVENTS, 21, out / "kr.h5"),
         "background": simulate_run("background", BKG_EVENTS, 22, out / "background.h5"),
         "kr_bright": simulate_run("kr83m", KR_EVENTS, 23, out / "kr_bright.h5", config=brighter),
+        "led": simulate_run("led", 3000, 24, out / "led.h5"),
     }
 
 

@@ -147,3 +147,31 @@ def test_cli_session_run_validate_diff(runs, tmp_path, monkeypatch, capsys):
     assert "constants.json: not valid JSON" in capsys.readouterr().err
     assert cli_main.main(["session", "run", str(session), "--out", "x.json", "--run", "kr"]) == 2
     assert "expected ROLE=PATH" in capsys.readouterr().err
+
+
+def test_spe_is_recomputed_when_asked_and_the_runs_reduced_with_its_gains(runs, tmp_path):
+    session = replace(
+        _session(runs),
+        runs={**_session(runs).runs, "led": SessionRun(str(runs["led"]))},
+        settings={**_session(runs).settings, "spe": {"analyses": ["A"]}},
+    )
+    # same runs, spe=None: the session's gains are used, SPE is not refitted
+    plain = replay_steps(session, rq_dir=tmp_path)
+    assert "spe" not in plain.results
+    assert plain.constants["spe_gains"]["analyses"]["A"]["top"]["gain_adc_ns"] == GAINS_A[0]
+    # a new LED run (spe="auto" semantics): SPE refitted, runs re-reduced with its gains
+    out = replay_steps(session, {"led": runs["led"]}, rq_dir=tmp_path / "new", spe=None)
+    spe = out.results["spe"].analyses["A"]
+    assert spe.valid
+    assert out.session.gains["A"] == spe.gains_adc_ns
+    assert set(out.reduced) == {"kr", "background"}
+    kr_rq = read_rq(tmp_path / "new" / "kr_rq.h5")
+    assert kr_rq.metadata["spe_gain_adc_ns"]["top"] == spe.gains_adc_ns[0]
+    gains = out.constants["spe_gains"]["analyses"]["A"]
+    assert gains["top"]["gain_adc_ns"] == spe.gains_adc_ns[0]
+    assert gains["top"]["gain_err_adc_ns"] == spe.errors_adc_ns[0]
+    # the light yield scales with the inverse gain: Y x gain (charge per keV) is unchanged to
+    # within the peak fits' statistical errors (~0.5 %) and the ftop weighting of two PMTs
+    charge = plain.constants["light_yield"]["A"]["y_pe_per_kev"] * (GAINS_A[0] + GAINS_A[1])
+    charge_new = out.constants["light_yield"]["A"]["y_pe_per_kev"] * sum(spe.gains_adc_ns)
+    assert charge_new == pytest.approx(charge, rel=0.03)
