@@ -28,7 +28,7 @@ from typing import Any
 
 from analysis_core.cli.common import print_json
 from analysis_core.cuts import CutSet, ExpressionCut
-from analysis_core.errors import CutError
+from analysis_core.errors import CalibrationError, CutError
 from analysis_core.fitting.peak_models import MODELS
 from analysis_core.fitting.peak_step import compute_peak
 from analysis_core.fitting.peaks import COSTS
@@ -126,6 +126,16 @@ def _inputs(args: argparse.Namespace, tables: dict[str, RQTable]) -> StepInputs:
     return StepInputs(rq=tables, cuts=cuts)
 
 
+def _named(path: str, fn: Any, *args: Any) -> Any:
+    """Call ``fn``; a ``CalibrationError`` that does not name a file gets ``path`` in front."""
+    try:
+        return fn(*args)
+    except CalibrationError as exc:
+        if ".h5" in str(exc) or str(path) in str(exc):
+            raise
+        raise CalibrationError(f"{path}: {exc}") from None
+
+
 def _finish(args: argparse.Namespace, fit: FitResult, out: dict[str, Any], text: str) -> int:
     if args.json:
         print_json(out)
@@ -165,7 +175,7 @@ def run_fit_peak(args: argparse.Namespace) -> int:
         "cost": args.cost,
         "background_role": "background" if args.background else None,
     }
-    res = compute_peak(_inputs(args, tables), settings, name="peak")
+    res = _named(args.rq, compute_peak, _inputs(args, tables), settings, "peak")
     fit = res.fit
     ex = fit.extra
     out = {
@@ -207,7 +217,7 @@ def run_halflife(args: argparse.Namespace) -> int:
         "bin_s": args.bin_s,
         "exclude_before_s": args.exclude_before_s,
     }
-    res = compute_halflife(_inputs(args, tables), settings)
+    res = _named(args.rq, compute_halflife, _inputs(args, tables), settings)
     fit = res.fit
     out = {
         "half_life_s": fit["half_life_s"],
@@ -245,7 +255,7 @@ def run_delay(args: argparse.Namespace) -> int:
         "column": args.column,
         "range": None if args.range is None else list(args.range),
     }
-    res = compute_delay(_inputs(args, tables), settings)
+    res = _named(args.rq, compute_delay, _inputs(args, tables), settings)
     fit = res.fit
     out = {
         "half_life_ns": fit["half_life_ns"],

@@ -352,5 +352,8 @@ def _judge(fit: FitResult, extra: Mapping[str, Any], x_lo: float, x_hi: float, b
         )
     area_v, area_err = extra.get("area"), extra.get("area_err")
     if area_v is None or area_err is None or not area_v > MIN_SIGNIFICANCE * area_err:
-        return f"no significant peak: area {area_v} +- {area_err} (flat data?)"
+        return (
+            f"no significant peak: area {area_v:.4g} +- {area_err:.4g} (flat data, or a range "
+            "too narrow to tell the peak from the background)"
+        )
     return ""
