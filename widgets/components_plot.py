@@ -79,6 +79,21 @@ class ComponentPlot(QWidget):
         self._message_text = ""
 
     # ------------------------------------------------------------------ content
+    def set_title(self, title: str) -> None:
+        """Set the title above the plot."""
+        self._title.setText(f"<b>{title}</b>")
+
+    def title(self) -> str:
+        """Return the title (plain text)."""
+        return self._title.text().removeprefix("<b>").removesuffix("</b>")
+
+    def set_legend_corner(self, corner: str) -> None:
+        """Put the legend in the ``"left"`` or ``"right"`` top corner (clear of the data)."""
+        if corner == "left":
+            self.legend.anchor((0, 0), (0, 0), offset=(8, 8))
+        else:
+            self.legend.anchor((1, 0), (1, 0), offset=(-8, 8))
+
     def set_labels(self, x: str, y: str) -> None:
         """Axis titles."""
         self.plot.setLabel("bottom", x)

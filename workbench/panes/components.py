@@ -52,7 +52,7 @@ def _table(columns: Sequence[str], parent: QWidget) -> QTableWidget:
     t.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     t.horizontalHeader().setStretchLastSection(True)
     t.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-    t.setMaximumHeight(110)
+    t.setMaximumHeight(130)
     return t
 
 
@@ -149,6 +149,7 @@ class ComponentsPane(QWidget):
             "5. F90(I) of 57Co electron recoils", "components_b_f90", page
         )
         self.rotated_plot.set_labels("Rotated coordinate (PE)", "Events per bin")
+        self.rotated_plot.set_legend_corner("left")
         self.i90_41_plot.set_labels("I90 (PE)", "Events per bin")
         self.i90_32_plot.set_labels("I90 (PE)", "Events per bin")
         self.f90_plot.set_labels("Total PE", "Median F90")
