@@ -25,7 +25,7 @@ from scipy.special import ndtr
 from analysis_core.rawfile import RawFile
 from analysis_core.reduction import ReductionConfig, reduce_file
 from analysis_core.rqfile import RQTable, read_rq
-from analysis_core.sim import SimConfig, simulate_run
+from analysis_core.sim import simulate_run
 
 N_KR = 6000
 N_BACKGROUND = 6000
@@ -45,9 +45,8 @@ class Run:
 
 @dataclass(frozen=True)
 class LarRuns:
-    """The runs of the fit tests and the simulator configuration they were made with."""
+    """The runs of the fit tests (their parameters: ``Run.attrs``, from ``SimConfig``)."""
 
-    config: SimConfig
     kr: Run
     background: Run
     kr_run: Run
@@ -63,14 +62,24 @@ def _make(tmp: Path, name: str, kind: str, n: int, seed: int, **options: Any) ->
     return Run(raw, rq_path, read_rq(rq_path), truth, attrs)
 
 
+_CACHE: dict[Path, LarRuns] = {}
+
+
 @pytest.fixture(scope="session")
 def lar_runs(tmp_path_factory: pytest.TempPathFactory) -> LarRuns:
-    """Simulate and reduce the three runs once per test session (~5 s)."""
-    tmp = tmp_path_factory.mktemp("lar_fit_runs")
-    kr = _make(tmp, "kr", "kr83m", N_KR, 4101, include_ar39=True, kr83m_rate_hz=60.0)
-    bkg = _make(tmp, "background", "background", N_BACKGROUND, 4102)
-    kr_run = _make(tmp, "kr_run", "kr-run", N_KR_RUN, 4103)
-    return LarRuns(SimConfig(), kr, bkg, kr_run)
+    """Simulate and reduce the three runs once per test session (~5 s).
+
+    Test modules import this fixture; each import is its own fixture definition, so the runs
+    are cached here by directory to be made only once per session.
+    """
+    tmp = tmp_path_factory.getbasetemp() / "lar_fit_runs"
+    if tmp not in _CACHE:
+        tmp.mkdir(exist_ok=True)
+        kr = _make(tmp, "kr", "kr83m", N_KR, 4101, include_ar39=True, kr83m_rate_hz=60.0)
+        bkg = _make(tmp, "background", "background", N_BACKGROUND, 4102)
+        kr_run = _make(tmp, "kr_run", "kr-run", N_KR_RUN, 4103)
+        _CACHE[tmp] = LarRuns(kr, bkg, kr_run)
+    return _CACHE[tmp]
 
 
 def _singlet_fraction(attrs: dict[str, Any], energy_kev: float) -> float:
