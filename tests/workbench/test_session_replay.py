@@ -9,6 +9,7 @@ fit and Kr timing controllers do); the Linearity pane then computes its step by 
 from __future__ import annotations
 
 import json
+from types import SimpleNamespace
 
 import pytest
 
@@ -19,6 +20,7 @@ from analysis_core.constants import diff_constants, read_constants
 from analysis_core.cuts import default_cutset
 from analysis_core.fitting.peak_step import compute_peak_fit
 from analysis_core.fitting.timing_steps import compute_delay, compute_halflife
+from analysis_core.hpge.activity import ActivityLineInput, combine_activities
 from analysis_core.session import load_session, replay
 from tests.core.session.campaign import (
     GAINS_A,
@@ -29,8 +31,17 @@ from tests.core.session.campaign import (
 )
 from workbench.app import create_main_window
 from workbench.controllers import export, linearity
+from workbench.controllers.hpge_compute import ActivityReport
+from workbench.controllers.hpge_model import SpectrumEntry
 from workbench.controllers.session import session_from_context, step_inputs_from_context
 from workbench.registry import PaneSpec, default_panes
+
+#: Paper Table 1 (t = 3600 s): N, eta', mu, Y_gamma per 83Rb line.
+PAPER_TABLE1 = [
+    ActivityLineInput(520.4, 30110, 177, 4.37e-3, 0.06e-3, 0.450, 0.003, 3600, 0.83, 0.01),
+    ActivityLineInput(529.6, 19205, 141, 4.29e-3, 0.06e-3, 0.293, 0.002, 3600, 0.83, 0.01),
+    ActivityLineInput(552.6, 9902, 103, 4.07e-3, 0.05e-3, 0.160, 0.001, 3600, 0.83, 0.01),
+]
 
 
 @pytest.fixture(scope="module")
@@ -93,6 +104,12 @@ def test_gui_session_replays_headless_to_identical_constants(
     w = make_window()
     ctx = w.ctx
     _calibrate(ctx, campaign)
+    # the HPGe pane's 83Rb activity (paper Table 1 lines through the core's combination)
+    hpge = w.binding("hpge").controller.session
+    hpge.add_entry(SpectrumEntry("rb83.spe", str(tmp_path / "rb83.spe"), role="unknown"))
+    result = combine_activities(PAPER_TABLE1, nuclide="Rb-83")
+    lines = SimpleNamespace(lines=tuple(PAPER_TABLE1))  # the per-line inputs the pane shows
+    hpge.set_activity(ActivityReport(result, result, lines, ()))
     lin = ctx.calib.result("linearity")
     assert lin is not None, "the Linearity pane computes its step when the peak fits change"
     for analysis in ("A", "B"):  # components A feed Analysis A, components B Analysis B
@@ -127,6 +144,9 @@ def test_gui_session_replays_headless_to_identical_constants(
     ]
     assert len(gui["kr_peaks"]) == 6  # 9.4, 32.1, 41.5 keV in both analyses
     assert gui["provenance"]["session_file"] == str(session_path.resolve())
+    combined = gui["hpge"]["activity"]["combined"]
+    # paper: weighted average 5.12 +- 0.05 kBq (efficiency fully correlated between lines)
+    assert combined["activity_bq"] == pytest.approx(5120, abs=40)
 
     # headless replay through the API: identical up to the creation date
     session = load_session(session_path)

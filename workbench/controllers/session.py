@@ -7,6 +7,9 @@ What to use when
   step's settings from ``ctx.calib``, reduction parameters without gains.
 - ``step_inputs_from_context(ctx)``: the ``StepInputs`` a step computed in the GUI gets, built
   like ``analysis_core.session.replay`` builds them (same tables, gains, cuts, results).
+- ``hpge_snapshot(controller)``: the HPGe pane's inputs (``HpgeSession.to_dict()``) and its
+  latest results (efficiency curve, container attenuation, activity, each ``to_dict()``) for
+  the session file; the constants carry the results (replay does not recompute HPGe).
 - ``SessionController``: the two menu actions. Saving writes the file atomically (in a job);
   opening validates it, opens its runs through ``ctx.loader`` and, as they arrive, restores
   their roles and RQ files, then the gains, cuts and settings. ``current_path`` is the session
@@ -25,6 +28,7 @@ from PySide6.QtCore import QObject, Signal, Slot
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QWidget
 
+from analysis_core.constants.io import json_ready
 from analysis_core.rqfile import read_rq
 from analysis_core.session import CalibrationSession, SessionRun, load_session, save_session
 from analysis_core.steps import ROLES, StepInputs
@@ -34,6 +38,8 @@ __all__ = [
     "SESSION_FILTER",
     "SessionController",
     "apply_session_settings",
+    "find_hpge_controller",
+    "hpge_snapshot",
     "session_from_context",
     "step_inputs_from_context",
 ]
@@ -43,8 +49,32 @@ log = logging.getLogger(__name__)
 SESSION_FILTER = "LArCal session (*.json)"
 
 
-def session_from_context(ctx: AppContext) -> CalibrationSession:
-    """Return the window's calibration as a ``CalibrationSession``."""
+def hpge_snapshot(controller: Any) -> dict[str, Any] | None:
+    """Return ``{"inputs", "results"}`` of the HPGe pane's controller (None when unused)."""
+    session = getattr(controller, "session", None)
+    if session is None or not session.entries:
+        return None
+    results = {}
+    for name in ("efficiency", "attenuation", "activity"):
+        value = getattr(session, name, None)
+        if value is not None and hasattr(value, "to_dict"):
+            results[name] = json_ready(value.to_dict())
+    return {"inputs": json_ready(session.to_dict()), "results": results}
+
+
+def find_hpge_controller(widget: QWidget) -> Any:
+    """Return the controller of the window's HPGe pane (None when it has none)."""
+    binding = getattr(widget.window(), "binding", None)
+    if binding is None:
+        return None
+    try:
+        return binding("hpge").controller
+    except KeyError:
+        return None
+
+
+def session_from_context(ctx: AppContext, hpge: dict[str, Any] | None = None) -> CalibrationSession:
+    """Return the window's calibration as a ``CalibrationSession`` (``hpge``: its snapshot)."""
     calib, state = ctx.calib, ctx.state
     runs = {}
     for role, path in calib.roles().items():
@@ -63,6 +93,7 @@ def session_from_context(ctx: AppContext) -> CalibrationSession:
         cuts=None if cuts is None else cuts.to_dict(),
         settings=calib.all_settings(),
         reduction=reduction,
+        hpge=hpge,
     )
 
 
@@ -138,6 +169,11 @@ class SessionController(QObject):
         self.open_action.triggered.connect(self._on_open_triggered)
         ctx.loader.run_loaded.connect(self._on_run_loaded)
 
+    def current_session(self) -> CalibrationSession:
+        """Return the window's session, with the HPGe pane's snapshot when it has one."""
+        hpge = find_hpge_controller(self._parent)
+        return session_from_context(self._ctx, None if hpge is None else hpge_snapshot(hpge))
+
     # ------------------------------------------------------------------ dialogs
     def ask_save_path(self, suggested: str) -> str:
         """Ask where to save (a file dialog; replaceable in tests)."""
@@ -171,7 +207,7 @@ class SessionController(QObject):
     # ------------------------------------------------------------------ actions
     def save(self, path: str) -> None:
         """Write the window's session to ``path`` (in a job)."""
-        session = session_from_context(self._ctx)
+        session = self.current_session()
         self._ctx.jobs.submit(
             save_session,
             path,
@@ -213,6 +249,9 @@ class SessionController(QObject):
             self._restore_run(raw)
         if to_open:
             self._ctx.loader.open_files(to_open)
+        hpge = find_hpge_controller(self._parent)
+        if session.hpge and session.hpge.get("inputs") and hpge is not None:
+            hpge.restore(session.hpge["inputs"])
         self._ctx.notifier.info(f"Session {Path(path).name} opened")
         self.opened.emit(path)
 
