@@ -108,6 +108,15 @@ def test_settings_edits_are_stored_and_used(gui, component_runs):
     assert window.ctx.calib.result("components_b").alpha_deg == 37.5
     pane.alpha_auto.setChecked(True)
     assert window.ctx.calib.settings("components_b")["alpha_deg"] is None
+    pane.cut_auto.setChecked(False)
+    pane.cut.setValue(-3.0)
+    pane.i90_method.setCurrentIndex(pane.i90_method.findData("two_gauss"))
+    assert window.ctx.calib.settings("components_b")["cut_value_pe"] == -3.0
+    ctrl.recompute(["components_b"])
+    rb = window.ctx.calib.result("components_b")
+    assert rb.cut_value_pe == -3.0
+    assert rb.i90_32_fit.model == "two_gauss"
+    assert "paper" in pane.i90_32_plot.title()
     # settings set elsewhere (a restored session) show in the editors
     window.ctx.calib.set_settings("components_a", {"delayed_min_adc": 95.0})
     assert pane.threshold_a.value() == 95.0

@@ -26,6 +26,7 @@ from collections.abc import Sequence
 from PySide6.QtCore import QSignalBlocker, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDoubleSpinBox,
     QGridLayout,
     QHBoxLayout,
@@ -159,6 +160,24 @@ class ComponentsPane(QWidget):
         self.alpha.setEnabled(False)
         self.alpha_auto.toggled.connect(self._on_alpha)
         self.alpha.valueChanged.connect(lambda _v: self._on_alpha(self.alpha_auto.isChecked()))
+        self.cut_auto = QCheckBox("cut at 10⁻³ of the main Gaussian", page)
+        self.cut_auto.setChecked(True)
+        self.cut = _spin(-100, 100, -2.0, 0.1, " PE", 2)
+        self.cut.setEnabled(False)
+        self.cut_auto.toggled.connect(self._on_cut)
+        self.cut.valueChanged.connect(lambda _v: self._on_cut(self.cut_auto.isChecked()))
+        self.i90_method = QComboBox(page)
+        self.i90_method.addItem("events with a delayed pulse", "delayed_pulse")
+        self.i90_method.addItem("two Gaussians above the cut (paper)", "two_gauss")
+        self.i90_method.setToolTip(
+            "Which events give I90 of the 32.1 keV step alone: those whose 9.4 keV pulse is seen "
+            "after 152 ns (clean), or the lower of two Gaussians above the cut (the paper's)"
+        )
+        self.i90_method.currentIndexChanged.connect(
+            lambda _i: self.settings_edited.emit(
+                "components_b", {"i90_32_method": self.i90_method.currentData()}
+            )
+        )
         self.table_b = _table(["Quantity", "32.1 keV", "9.4 keV", "41.5 keV"], page)
         self.table_b.setMaximumHeight(16777215)
         self.table_b.setMinimumHeight(180)
@@ -172,6 +191,12 @@ class ComponentsPane(QWidget):
         row = QHBoxLayout()
         row.addWidget(self.alpha_auto)
         row.addWidget(self.alpha)
+        row.addSpacing(16)
+        row.addWidget(self.cut_auto)
+        row.addWidget(self.cut)
+        row.addSpacing(16)
+        row.addWidget(QLabel("I90(32.1) from"))
+        row.addWidget(self.i90_method)
         row.addStretch(1)
         v = QVBoxLayout(page)
         v.setContentsMargins(2, 2, 2, 2)
@@ -184,6 +209,11 @@ class ComponentsPane(QWidget):
         value = None if auto else float(self.alpha.value())
         self.settings_edited.emit("components_b", {"alpha_deg": value})
 
+    def _on_cut(self, auto: bool) -> None:
+        self.cut.setEnabled(not auto)
+        value = None if auto else float(self.cut.value())
+        self.settings_edited.emit("components_b", {"cut_value_pe": value})
+
     # ------------------------------------------------------------------ model -> view
     def show_status(self, text: str) -> None:
         """Show one line saying what is shown, what runs or what is missing."""
@@ -193,12 +223,18 @@ class ComponentsPane(QWidget):
         """Reflect stored settings in the editors (no signals)."""
         with QSignalBlocker(self.threshold_a):
             self.threshold_a.setValue(float(a.get("delayed_min_adc", 110.0)))
-        alpha = b.get("alpha_deg")
-        with QSignalBlocker(self.alpha_auto), QSignalBlocker(self.alpha):
-            self.alpha_auto.setChecked(alpha is None)
-            self.alpha.setEnabled(alpha is not None)
-            if alpha is not None:
-                self.alpha.setValue(float(alpha))
+        for box, spin, value in (
+            (self.alpha_auto, self.alpha, b.get("alpha_deg")),
+            (self.cut_auto, self.cut, b.get("cut_value_pe")),
+        ):
+            with QSignalBlocker(box), QSignalBlocker(spin):
+                box.setChecked(value is None)
+                spin.setEnabled(value is not None)
+                if value is not None:
+                    spin.setValue(float(value))
+        with QSignalBlocker(self.i90_method):
+            i = self.i90_method.findData(b.get("i90_32_method", "delayed_pulse"))
+            self.i90_method.setCurrentIndex(max(i, 0))
 
     def plots_a(self) -> list[ComponentPlot]:
         """Return the Analysis A plots in step order."""
