@@ -377,8 +377,9 @@ class SpectrumFitPlot(QWidget):
                 pen=pg.mkPen(_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DashDotLine),
                 label=label,
                 labelOpts={
-                    # Staggered heights, right of the line: close markers stay readable.
-                    "position": 0.95 - 0.08 * (i % 4),
+                    # Staggered heights near the bottom, right of the line: close markers stay
+                    # readable and clear of the legend (top right).
+                    "position": 0.08 + 0.09 * (i % 4),
                     "color": _MARKER_COLOUR,
                     "anchors": [(0, 0.5), (0, 0.5)],
                     "fill": pg.mkBrush(255, 255, 255, 200),

@@ -16,6 +16,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,7 +35,10 @@ from widgets.spectrum_fit_plot import SpectrumFitPlot
 from widgets.time_map_plot import TimeMapPlot
 from workbench.panes.spectrum_fit import range_row, spin_box
 
-__all__ = ["KrTimingPane"]
+__all__ = ["SIDE_BY_SIDE_MIN_WIDTH", "KrTimingPane"]
+
+#: Below this width (pixels) of the plot column, ftop vs time and the delays are stacked.
+SIDE_BY_SIDE_MIN_WIDTH = 760
 
 
 class KrTimingPane(QWidget):
@@ -75,7 +79,10 @@ class KrTimingPane(QWidget):
         self.rate_cuts.setToolTip("Count only events passing the enabled cuts (Cuts pane)")
         self.halflife_params = FitParamsTable(self)
         # --- delay
-        self.min_ns = spin_box(self, 0.0, 6000.0, 0, "Resolving cut: delays shorter are not fitted")
+        self.min_ns = spin_box(
+            self, 0.0, 6000.0, 0,
+            "Start of the fitted delays (at or after the 152 ns resolving cut of the reduction)",
+        )  # fmt: skip
         self.min_ns.setSuffix(" ns")
         self.max_ns = spin_box(self, 1.0, 6000.0, 0, "Upper end of the fitted delays")
         self.max_ns.setSuffix(" ns")
@@ -106,7 +113,7 @@ class KrTimingPane(QWidget):
         form.addRow(self.rate_cuts)
         delay_box = QGroupBox("Delay of the 9.4 keV pulse", self)
         dform = QFormLayout(delay_box)
-        dform.addRow("Resolving cut", self.min_ns)
+        dform.addRow("Fit from", self.min_ns)
         dform.addRow("Up to", self.max_ns)
         dform.addRow("Bin", self.delay_bin_ns)
         dform.addRow("Min. amplitude", self.min_amp)
@@ -123,11 +130,14 @@ class KrTimingPane(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(side)
-        scroll.setMinimumWidth(370)
-        bottom = QSplitter(Qt.Orientation.Horizontal, self)
+        scroll.setMinimumWidth(400)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self._bottom = bottom = QSplitter(Qt.Orientation.Horizontal, self)
         bottom.addWidget(self.time_map)
         bottom.addWidget(self.delay)
-        right = QSplitter(Qt.Orientation.Vertical, self)
+        bottom.setStretchFactor(0, 1)
+        bottom.setStretchFactor(1, 1)
+        self._right = right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.rate)
         right.addWidget(bottom)
         right.setStretchFactor(0, 3)
@@ -136,7 +146,7 @@ class KrTimingPane(QWidget):
         splitter.addWidget(scroll)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)
-        splitter.setSizes([360, 900])
+        splitter.setSizes([400, 1100])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
@@ -245,6 +255,16 @@ class KrTimingPane(QWidget):
     @Slot()
     def _on_delay_edited(self, *_: object) -> None:
         self.delay_edited.emit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+        """Put ftop-vs-time and the delays side by side when wide, one above the other if not."""
+        super().resizeEvent(event)
+        wide = self._right.width() >= SIDE_BY_SIDE_MIN_WIDTH
+        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+        if self._bottom.orientation() != orientation:
+            self._bottom.setOrientation(orientation)
+            n = self._bottom.width() if wide else self._bottom.height()
+            self._bottom.setSizes([n // 2, n - n // 2])
 
     @Slot(float)
     def _on_exclusion_dragged(self, end_h: float) -> None:
