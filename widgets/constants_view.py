@@ -29,7 +29,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-__all__ = ["ChangesTable", "ConstantsView"]
+__all__ = ["demo", "ChangesTable", "ConstantsView"]
 
 _KIND_MARKS = {"added": "+", "removed": "−", "changed": "~"}
 _KIND_COLOURS = {"added": "#e6f4ea", "removed": "#fce8e6", "changed": "#fff4d6"}
@@ -178,13 +178,16 @@ def _short(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-def _demo() -> int:  # pragma: no cover - manual demo
-    app = QApplication.instance() or QApplication(sys.argv)
+def demo() -> ConstantsView:
+    """Return a ConstantsView with example data (``python -m widgets.constants_view``)."""
     w = ConstantsView()
     w.set_document({"light_yield": {"A": {"y_pe_per_kev": 4.31, "points": [1, 2]}}, "cuts": None})
-    w.show()
-    return app.exec()
+    w.setWindowTitle("ConstantsView demo")
+    return w
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_demo())
+    app = QApplication(sys.argv)
+    widget = demo()
+    widget.show()
+    sys.exit(app.exec())

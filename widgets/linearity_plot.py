@@ -23,7 +23,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSizePolicy, QV
 
 from widgets.plot_export import PlotExporter
 
-__all__ = ["SERIES_STYLES", "LinearityPlot", "LinearitySeries"]
+__all__ = ["demo", "SERIES_STYLES", "LinearityPlot", "LinearitySeries"]
 
 #: (colour, symbol) per analysis key.
 SERIES_STYLES = {"A": ("#1f77b4", "o"), "B": ("#d62728", "s")}
@@ -235,8 +235,8 @@ class LinearityPlot(QWidget):
         return header, cols
 
 
-def _demo() -> int:  # pragma: no cover - manual demo
-    app = QApplication.instance() or QApplication(sys.argv)
+def demo() -> LinearityPlot:
+    """Return a LinearityPlot with example data (``python -m widgets.linearity_plot``)."""
     w = LinearityPlot()
     e = np.array([9.4, 32.1, 41.5, 59.5, 122.0])
     w.set_series(
@@ -256,9 +256,12 @@ def _demo() -> int:  # pragma: no cover - manual demo
         "B", e[2:], 4.9 * e[2:], 0.02 * 4.9 * e[2:], y_pe_per_kev=4.9, y_err_pe_per_kev=0.06
     )
     w.resize(800, 600)
-    w.show()
-    return app.exec()
+    w.setWindowTitle("LinearityPlot demo")
+    return w
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_demo())
+    app = QApplication(sys.argv)
+    widget = demo()
+    widget.show()
+    sys.exit(app.exec())

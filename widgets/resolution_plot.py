@@ -20,7 +20,7 @@ from PySide6.QtWidgets import QApplication, QHBoxLayout, QLabel, QSizePolicy, QV
 from widgets.linearity_plot import SERIES_STYLES
 from widgets.plot_export import PlotExporter
 
-__all__ = ["ResolutionPlot"]
+__all__ = ["demo", "ResolutionPlot"]
 
 _AXIS_COLOUR = "#303030"
 
@@ -141,8 +141,8 @@ class ResolutionPlot(QWidget):
         return header, cols
 
 
-def _demo() -> int:  # pragma: no cover - manual demo
-    app = QApplication.instance() or QApplication(sys.argv)
+def demo() -> ResolutionPlot:
+    """Return a ResolutionPlot with example data (``python -m widgets.resolution_plot``)."""
     w = ResolutionPlot()
     e = np.array([41.5, 59.5, 122.0])
     r = np.sqrt(0.27 / e + 0.03**2)
@@ -150,9 +150,12 @@ def _demo() -> int:  # pragma: no cover - manual demo
     w.set_series(
         "A", e, r, 0.05 * r, curve_energy_kev=ce, curve_resolution=np.sqrt(0.27 / ce + 9e-4)
     )
-    w.show()
-    return app.exec()
+    w.setWindowTitle("ResolutionPlot demo")
+    return w
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(_demo())
+    app = QApplication(sys.argv)
+    widget = demo()
+    widget.show()
+    sys.exit(app.exec())
