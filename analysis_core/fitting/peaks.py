@@ -193,6 +193,11 @@ def fit_peak(
     def failed(message: str) -> FitResult:
         return FitResult.failed(names, message, model=model, cost=cost)
 
+    unknown = [n for n in fixed if n not in names]
+    if unknown:
+        raise FitError(f"cannot fix {unknown}: not parameters of model {model} ({names})")
+    if range_ is not None and len(range_) != 2:
+        raise FitError(f"range_ must be (lo, hi), got {range_!r}")
     centres_all = 0.5 * (e[:-1] + e[1:])
     lo, hi = (float(e[0]), float(e[-1])) if range_ is None else map(float, range_)
     if not (math.isfinite(lo) and math.isfinite(hi)) or lo >= hi:

@@ -221,6 +221,10 @@ def test_wrong_calls_raise_fit_error():
         fit_peak(EDGES, counts, range_=(0, 10), model="gauss_exptail+template")
     with pytest.raises(FitError, match="unknown parameter"):
         fit_peak(EDGES, counts, range_=(0, 100), start={"centroid": 3.0})
+    with pytest.raises(FitError, match="cannot fix"):
+        fit_peak(EDGES, counts, range_=(0, 100), fixed=("width",))
+    with pytest.raises(FitError, match="range_"):
+        fit_peak(EDGES, counts, range_=(0, 100, 200))
     assert set(model_parameters("gauss+linear")) == {"area", "mean", "sigma", "bkg_c0", "bkg_c1"}
     assert "two_gauss" in MODELS
 
