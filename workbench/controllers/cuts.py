@@ -188,7 +188,8 @@ class CutsController(QObject):
     @Slot(str)
     def _on_rq_changed(self, path: str) -> None:
         if path == self.run_path:
-            self._load_run(path)  # re-reduced: new table
+            if self._run is not None and self._ctx.state.rq(path) is not self._run.table:
+                self._load_run(path)  # re-reduced: new table
         else:
             self._on_runs_changed()
 
@@ -255,16 +256,20 @@ class CutsController(QObject):
         self.request_update()
 
     def request_update(self) -> None:
-        """Recompute survival and spectra soon (throttled; the newest cut set wins)."""
+        """Recompute survival and spectra (throttled; the newest cut set wins).
+
+        The first change after a quiet spell is computed at once; changes arriving while a
+        job runs or within ``THROTTLE_MS`` of the last submission are coalesced into one.
+        """
         if self._t_request is None:
             self._t_request = time.perf_counter()
-        if not self._timer.isActive():
-            self._timer.start()
+        self._on_timer()
 
     @Slot()
     def _on_timer(self) -> None:
-        # While a job runs, the newest request waits for it (see _on_update_done).
-        if self._t_request is not None and not self._busy:
+        # While a job runs or the cool-down runs, the newest request waits for them.
+        if self._t_request is not None and not self._busy and not self._timer.isActive():
+            self._timer.start()  # cool-down before the next submission
             self._submit_update()
 
     def _submit_update(self) -> None:
