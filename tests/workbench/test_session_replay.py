@@ -201,3 +201,27 @@ def test_open_broken_session_is_reported_not_raised(make_window, tmp_path):
     err = w.ctx.notifier.last_error
     assert err is not None
     assert "broken.json: $.format_version: 1 was expected" in err.text
+
+
+def test_open_session_with_a_thread_pool_restores_roles_as_runs_arrive(
+    make_window, campaign, tmp_path, qtbot
+):
+    w = make_window()
+    _calibrate(w.ctx, campaign)
+    # the 57Co run plays the background role too: an explicit choice, not the run type's
+    w.ctx.calib.set_role("background", str(campaign["co57"]))
+    path = tmp_path / "s.json"
+    w.binding("export").controller.sessions.save(str(path))
+    saved = session_from_context(w.ctx)
+
+    pooled = create_main_window(
+        inline_jobs=False, panes=_panes(), show_dialogs=False, restore_layout=False
+    )
+    qtbot.addWidget(pooled)
+    try:
+        pooled.binding("export").controller.sessions.open(str(path))
+        qtbot.waitUntil(lambda: session_from_context(pooled.ctx) == saved, timeout=20000)
+        assert pooled.ctx.calib.roles()["background"] == str(campaign["co57"])
+        qtbot.waitUntil(lambda: pooled.ctx.jobs.active_count() == 0, timeout=20000)
+    finally:
+        pooled.close()
