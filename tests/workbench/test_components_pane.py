@@ -17,7 +17,7 @@ from analysis_core.reduction import ReductionConfig, reduce_raw
 from analysis_core.sim import simulate_run
 from workbench.app import create_main_window
 from workbench.controllers import components
-from workbench.controllers.spectrum_fit import step_inputs
+from workbench.controllers.session import step_inputs_from_context
 from workbench.registry import PaneSpec
 from workbench.settings import Settings
 from workbench.state import RunInfo
@@ -77,10 +77,13 @@ def test_results_equal_the_headless_steps(gui, component_runs, qtbot):
     rb = window.ctx.calib.result("components_b")
     assert isinstance(ra, ComponentsAResult)
     assert isinstance(rb, ComponentsBResult)
-    inputs = step_inputs(window.ctx)
+    inputs = step_inputs_from_context(window.ctx)
     # the GUI and a headless replay call the same function with the same settings: identical
     assert ra.to_dict() == compute_components_a(inputs, {}).to_dict()
     assert rb.to_dict() == compute_components_b(inputs, {}).to_dict()
+    # the steps are recorded for the session replay, with the settings they used
+    assert window.ctx.calib.all_settings()["components_a"] == {}
+    assert window.ctx.calib.all_settings()["components_b"] == {}
     rows = pane.table_rows(pane.table_a)
     assert [r[0] for r in rows] == ["9.4 keV (delayed)", "32.1 keV (prompt)"]
     assert f"{ra.light_9.pe:.1f}" in rows[0][2]

@@ -9,7 +9,9 @@ What to use when
   so a burst of changes runs once). Each step is a job keyed by its name (the latest wins);
   its result goes to ``ctx.calib.set_result(step, result)`` and into the plots.
 - Settings live in ``ctx.calib.settings("components_a"/"components_b")`` (what a session saves
-  and ``larcal session run`` replays with ``compute_components_a/b``).
+  and ``larcal session run`` replays with ``compute_components_a/b``); a step computed with its
+  defaults records its (empty) settings so the replay runs it too. Inputs come from
+  ``workbench.controllers.session.step_inputs_from_context``, as in the replay.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from analysis_core.components.analysis_a import ComponentsAResult, compute_compo
 from analysis_core.components.analysis_b import ComponentsBResult, compute_components_b
 from workbench.context import AppContext
 from workbench.controllers.components_present import clear_a, clear_b, present_a, present_b
-from workbench.controllers.spectrum_fit import step_inputs
+from workbench.controllers.session import step_inputs_from_context
 from workbench.panes.components import ComponentsPane
 from workbench.registry import PaneBinding
 
@@ -57,6 +59,7 @@ class ComponentsController(QObject):
         self._pane = pane
         self._pending: set[str] = set()
         self._status: dict[str, str] = {}
+        self._writing = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(delay_ms)
@@ -77,7 +80,7 @@ class ComponentsController(QObject):
         """Compute ``steps`` now with the session's runs, cuts and settings."""
         self._timer.stop()
         self._pending.clear()
-        inputs = step_inputs(self._ctx)
+        inputs = step_inputs_from_context(self._ctx)  # exactly what the replay builds
         for step in steps:
             fn, roles, _, need = STEPS[step]
             missing = [r for r in roles if r not in inputs.rq]
@@ -117,7 +120,7 @@ class ComponentsController(QObject):
         self.schedule()
 
     def _on_settings_changed(self, step: str) -> None:
-        if step in STEPS:
+        if step in STEPS and not self._writing:
             a, b = (self._ctx.calib.settings(s) for s in STEPS)
             self._pane.show_settings(a, b)
             self.schedule([step])
@@ -126,7 +129,15 @@ class ComponentsController(QObject):
         self.edit(step, **changes)
 
     def _on_done(self, step: str, result: Any) -> None:
-        self._ctx.calib.set_result(step, result)
+        calib = self._ctx.calib
+        if step not in calib.all_settings():
+            # a session replays the steps that have settings: record the (default) ones used
+            self._writing = True
+            try:
+                calib.set_settings(step, calib.settings(step))
+            finally:
+                self._writing = False
+        calib.set_result(step, result)
         if step == "components_a":
             present_a(self._pane, result)
             c9, c32 = result.light_9, result.light_32
