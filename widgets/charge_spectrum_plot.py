@@ -109,7 +109,10 @@ class ChargeSpectrumPlot(QWidget):
         self.residual_plot.setLabel("left", "(n−m)/√m")
         self.residual_plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen("#808080")))
         self.plot.setLogMode(y=True)
-        self.legend = self.plot.addLegend(offset=(-8, 8), labelTextSize="8pt")
+        # bottom left: below the pedestal's rising edge, where a log charge spectrum is empty
+        self.legend = self.plot.addLegend(
+            offset=(8, -8), labelTextSize="8pt", labelTextColor="#303030"
+        )
         self.legend.setBrush(pg.mkBrush(255, 255, 255, 210))
 
         self._data = pg.PlotDataItem(stepMode="center", pen=_DATA_PEN, name="data")
@@ -165,6 +168,27 @@ class ChargeSpectrumPlot(QWidget):
         """Mark charges with labelled vertical lines (e.g. ``[(237.5, "μ = 237.5")]``)."""
         self._markers = [(float(x), str(t)) for x, t in markers if np.isfinite(x)]
         self._redraw()
+
+    def set_legend_corner(self, corner: str) -> None:
+        """Move the legend to a corner where the spectrum leaves room.
+
+        ``corner`` is ``"top-left"``, ``"top-right"``, ``"bottom-left"`` (the default) or
+        ``"bottom-right"``.
+        """
+        offsets = {
+            "top-left": (8, 8),
+            "top-right": (-8, 8),
+            "bottom-left": (8, -8),
+            "bottom-right": (-8, -8),
+        }
+        if corner not in offsets:
+            raise ValueError(f"legend corner {corner!r} not in {sorted(offsets)}")
+        self.legend.setOffset(offsets[corner])
+        self.legend.anchor(
+            itemPos=(0 if "left" in corner else 1, 0 if "top" in corner else 1),
+            parentPos=(0 if "left" in corner else 1, 0 if "top" in corner else 1),
+            offset=offsets[corner],
+        )
 
     def set_fit_range(self, lo: float | None, hi: float | None = None) -> None:
         """Shade the fit window (None: no window; residuals then cover bins with m > 0.5)."""

@@ -74,8 +74,8 @@ def gaussian_counts(fit: LateFit) -> NDArray[np.float64]:
 
 
 def _title(analysis: str, channel: str, fit: Any) -> str:
-    what = "LED charge" if analysis == "A" else "isolated late single PE"
-    text = f"{channel} PMT: {what}"
+    what = "LED charge" if analysis == "A" else "late single PE"
+    text = f"{channel} PMT · {what}"
     if fit.fit.ndf > 0 and math.isfinite(fit.fit.chi2):
         text += f"  ·  χ²/ndf {fit.fit.chi2:.0f}/{fit.fit.ndf}"
     if not fit.valid:
@@ -85,11 +85,10 @@ def _title(analysis: str, channel: str, fit: Any) -> str:
 
 def _show_a(plot: Any, fit: LedFit) -> None:
     plot.set_spectrum(fit.edges_adc_ns, fit.counts, title=_title("A", fit.channel, fit))
+    plot.set_legend_corner("bottom-left")  # under the pedestal's rising edge
     comps = fit.components()
     if comps:
-        plot.set_model(comps)
-        edges = fit.edges_adc_ns
-        plot.set_fit_range(edges[0], edges[-1])
+        plot.set_model(comps)  # fitted over the whole histogram: no window drawn
     plot.set_markers(
         [
             (fit.gain_adc_ns, f"μ = {fit.gain_adc_ns:.1f}"),
@@ -100,9 +99,14 @@ def _show_a(plot: Any, fit: LedFit) -> None:
 
 def _show_b(plot: Any, fit: LateFit, gain_a: float) -> None:
     plot.set_spectrum(fit.edges_adc_ns, fit.counts, title=_title("B", fit.channel, fit))
+    plot.set_legend_corner("top-right")  # above the single-PE tail
     if fit.valid:
-        plot.set_model({"total": gaussian_counts(fit)})
-        lo, hi = fit.fit.extra.get("fit_range", (None, None))
+        lo, hi = fit.fit.extra.get("fit_range", (-math.inf, math.inf))
+        edges = np.asarray(fit.edges_adc_ns)
+        centres = 0.5 * (edges[1:] + edges[:-1])
+        inside = (centres >= lo - 0.5 * fit.fit["sigma"]) & (centres <= hi + 0.5 * fit.fit["sigma"])
+        # the Gaussian only describes the window it was fitted in (and a little beyond)
+        plot.set_model({"total": np.where(inside, gaussian_counts(fit), np.nan)})
         plot.set_fit_range(lo, hi)
     plot.set_markers(
         [(fit.gain_adc_ns, f"B = {fit.gain_adc_ns:.1f}"), (gain_a, f"A: μ = {gain_a:.1f}")]

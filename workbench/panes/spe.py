@@ -41,8 +41,8 @@ from widgets.charge_spectrum_plot import ChargeSpectrumPlot
 
 __all__ = ["GAIN_COLUMNS", "SpePane"]
 
-#: Columns of the gain table (rows: the PMTs).
-GAIN_COLUMNS = ("A: μ", "A: model mean", "A: occupancy (PE)", "B: Gaussian mean", "B / A")
+#: Quantities of the gain table (its rows; its columns are the PMTs).
+GAIN_COLUMNS = ("A: μ", "A: mean", "A: PE/flash", "B: mean", "B / A")
 #: Settings keys edited by the form: (key, label, low, high, decimals, suffix, tooltip).
 _FIELDS = (
     ("led_window_ns", "LED window", 8, 1000, 0, " ns", "Integration window around the LED peak"),
@@ -114,14 +114,21 @@ class SpePane(QWidget):
         self.status = QLabel(self)
         self.status.setWordWrap(True)
         self.status.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.table = QTableWidget(2, len(GAIN_COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(list(GAIN_COLUMNS))
-        self.table.setVerticalHeaderLabels(["top", "bottom"])
+        self.table = QTableWidget(len(GAIN_COLUMNS), 2, self)
+        self.table.setVerticalHeaderLabels(list(GAIN_COLUMNS))
+        self.table.setHorizontalHeaderLabels(["top", "bottom"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.table.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.table.resizeRowsToContents()
+        height = self.table.horizontalHeader().sizeHint().height() + 4
+        height += sum(self.table.rowHeight(r) for r in range(self.table.rowCount()))
+        self.table.setFixedHeight(height)
         self.table.setToolTip(
-            "SPE gains in ADC × ns per PE with their fit errors. A: μ of the fully amplified "
-            "component (LED fit); B: Gaussian mean of isolated late single PE"
+            "SPE gains in ADC × ns per PE with their fit errors. A: μ = mean of the fully "
+            "amplified component (LED fit), mean = the whole SPE model's mean, PE/flash = LED "
+            "occupancy; B: Gaussian mean of isolated late single PE; B / A: ratio of the gains"
         )
         self.radio_a = QRadioButton("Analysis A (μ)", self)
         self.radio_b = QRadioButton("Analysis B (Gaussian)", self)
@@ -179,6 +186,8 @@ class SpePane(QWidget):
         scroll = QScrollArea(self)
         scroll.setWidgetResizable(True)
         scroll.setWidget(left)
+        scroll.setMinimumWidth(340)
+        scroll.setMaximumWidth(420)
         self.tabs = QTabWidget(self)
         for a, title in (("A", "A: LED spectra"), ("B", "B: late single PE")):
             page = QWidget(self)
@@ -192,7 +201,7 @@ class SpePane(QWidget):
         split.addWidget(self.tabs)
         split.setStretchFactor(0, 0)
         split.setStretchFactor(1, 1)
-        split.setSizes([380, 800])
+        split.setSizes([350, 900])
         layout = QVBoxLayout(self)
         layout.setContentsMargins(2, 2, 2, 2)
         layout.addWidget(split)
@@ -246,16 +255,16 @@ class SpePane(QWidget):
         self.status.setText(text)
 
     def show_gain_rows(self, rows: Sequence[Sequence[str]]) -> None:
-        """Fill the gain table: one row of ``GAIN_COLUMNS`` texts per PMT."""
-        for r, row in enumerate(rows[:2]):
-            for c, text in enumerate(row):
+        """Fill the gain table: per PMT (top, bottom) the texts of ``GAIN_COLUMNS``."""
+        for pmt, row in enumerate(rows[:2]):
+            for quantity, text in enumerate(row):
                 item = QTableWidgetItem(text)
                 item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-                self.table.setItem(r, c, item)
+                self.table.setItem(quantity, pmt, item)
 
-    def gain_text(self, row: int, column: int) -> str:
-        """Return the text of a gain-table cell ("" when empty)."""
-        item = self.table.item(row, column)
+    def gain_text(self, pmt: int, quantity: int) -> str:
+        """Return the text of PMT ``pmt`` (0 top) and ``GAIN_COLUMNS[quantity]`` ("" if none)."""
+        item = self.table.item(quantity, pmt)
         return item.text() if item is not None else ""
 
     def show_active(self, analysis: str, available: set[str]) -> None:
