@@ -88,7 +88,7 @@ class LinearityPlot(QWidget):
         self.residual_plot.setLabel("bottom", "Deposited energy (keV)")
         self.residual_plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen("#808080")))
         self.legend = self.plot.addLegend(
-            offset=(-10, -10),
+            offset=(10, 10),
             brush=pg.mkBrush(255, 255, 255, 220),
             pen=pg.mkPen("#c0c0c0"),
             labelTextColor=_AXIS_COLOUR,
@@ -184,13 +184,13 @@ class LinearityPlot(QWidget):
             fit = pg.PlotDataItem(x_line, s.y_pe_per_kev * x_line, pen=pen)
             self._add(self.plot, err, pts, fit)
             self.legend.addItem(
-                pts, f"Analysis {key}: Y = {_fmt(s.y_pe_per_kev, s.y_err_pe_per_kev)} PE/keV"
+                pts, f"{key}: Y = {_fmt(s.y_pe_per_kev, s.y_err_pe_per_kev)} PE/keV"
             )
             if s.slope_pe_per_kev is not None and s.offset_pe is not None:
                 dashed = pg.mkPen(colour, width=1.2, style=Qt.PenStyle.DashLine)
                 off = pg.PlotDataItem(x_line, s.slope_pe_per_kev * x_line + s.offset_pe, pen=dashed)
                 self._add(self.plot, off)
-                self.legend.addItem(off, f"{key} with offset ({s.offset_pe:+.1f} PE)")
+                self.legend.addItem(off, f"{key} + offset ({s.offset_pe:+.1f} PE)")
             model = s.y_pe_per_kev * s.energy_kev
             with np.errstate(divide="ignore", invalid="ignore"):
                 rel = 100 * (s.pe / model - 1)

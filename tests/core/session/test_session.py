@@ -175,3 +175,21 @@ def test_spe_is_recomputed_when_asked_and_the_runs_reduced_with_its_gains(runs, 
     charge = plain.constants["light_yield"]["A"]["y_pe_per_kev"] * (GAINS_A[0] + GAINS_A[1])
     charge_new = out.constants["light_yield"]["A"]["y_pe_per_kev"] * sum(spe.gains_adc_ns)
     assert charge_new == pytest.approx(charge, rel=0.03)
+
+
+def test_replay_can_be_cancelled_between_stages(runs, tmp_path):
+    from analysis_core.progress import Cancelled, EventCancelToken
+
+    token = EventCancelToken()
+    seen = []
+
+    def progress(done, total):
+        seen.append(done)
+        if done == 1:
+            token.cancel()  # after the first reduction
+
+    with pytest.raises(Cancelled):
+        replay(_session(runs), progress=progress, cancel=token, rq_dir=tmp_path)
+    assert seen == [1]
+    # the finished reduction stays (complete, atomic); the cancelled one left nothing behind
+    assert sorted(p.name for p in tmp_path.glob("*_rq.h5")) == ["background_rq.h5"]
