@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import QPointF, Qt
 
+from widgets.cut_rois import BandShape, PolygonShape
 from widgets.hist2d_image import Hist2DImage, demo
 
 
@@ -70,6 +71,20 @@ def test_mouse_click_maps_to_bin(image, qtbot):
     with qtbot.waitSignal(image.bin_clicked, timeout=1000) as blocker:
         qtbot.mouseClick(image.graphics.viewport(), Qt.MouseButton.LeftButton, pos=view_pt)
     assert blocker.args[:2] == [5, 3]
+
+
+def test_click_inside_cut_shapes_reaches_the_bin(image, qtbot):
+    """Bands and polygons drawn over the image do not swallow bin clicks."""
+    x, y, c = _hist()
+    image.set_histogram(x, y, c)
+    BandShape("band", 0.6, 0.8, "horizontal").add_to(image.plot)
+    PolygonShape("poly", [(50, 0.5), (80, 0.5), (80, 0.9), (50, 0.9)]).add_to(image.plot)
+    qtbot.wait(20)
+    vb = image.plot.getViewBox()
+    view_pt = image.graphics.mapFromScene(vb.mapViewToScene(QPointF(65.0, 0.7)))  # bin (6, 3)
+    with qtbot.waitSignal(image.bin_clicked, timeout=1000) as blocker:
+        qtbot.mouseClick(image.graphics.viewport(), Qt.MouseButton.LeftButton, pos=view_pt)
+    assert blocker.args[:2] == [6, 3]
 
 
 def test_csv_columns(image):

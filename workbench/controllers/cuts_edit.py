@@ -103,20 +103,18 @@ def polygon_cut(cutset: CutSet, plot: str, vertices: Sequence[tuple[float, float
 
 
 def rotated_cut(
-    cutset: CutSet, view: tuple[tuple[float, float], tuple[float, float]]
+    cutset: CutSet, view: tuple[tuple[float, float], tuple[float, float]] | None = None
 ) -> RotatedCut:
-    """Return a new I35:I55 rotated cut at 37.5 deg through the centre of ``view``.
+    """Return a new I35:I55 rotated cut at 37.5 deg through the origin (name unique).
 
-    ``view`` is ``((x0, x1), (y0, y1))`` of the I35 vs I55 plot; the user then drags the line
-    (the paper keeps ``i35 cos(a) - i55 sin(a) < c``: events whose 9.4 keV pulse falls in the
-    35-55 ns window have a large I55 for their I35).
+    ``i35 cos(a) - i55 sin(a) < 0`` keeps events with ``i55 > 1.30 i35``: those whose 9.4 keV
+    pulse falls in the 35-55 ns window (the paper's selection); the user then drags the line.
+    ``view`` (the plot's visible range) is accepted for callers that place shapes by view; the
+    line does not depend on it.
     """
-    (x0, x1), (y0, y1) = view
-    xc, yc = (x0 + x1) / 2, (y0 + y1) / 2
-    a = math.radians(ROTATED_ANGLE_DEG)
-    c = xc * math.cos(a) - yc * math.sin(a)
+    del view
     x, y, _ = PLOTS_2D["i35_i55"]
-    return RotatedCut(_unique(cutset, ROTATED_NAME), x, y, ROTATED_ANGLE_DEG, c, "below")
+    return RotatedCut(_unique(cutset, ROTATED_NAME), x, y, ROTATED_ANGLE_DEG, 0.0, "below")
 
 
 def expression_error(text: str) -> str:
