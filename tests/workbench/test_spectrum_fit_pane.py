@@ -191,3 +191,24 @@ def test_settings_loaded_from_a_session_are_shown_and_fitted(gui, runs):
     assert r.fit.model == "gauss+exp"
     assert (pane.fit_lo.value(), pane.fit_hi.value(), pane.bin_width.value()) == (150, 210, 3)
     assert pane.model.currentData() == "gauss+exp"
+
+
+def test_run_choosers_set_the_roles(gui, runs):
+    window, ctrl, pane = gui
+    _open(window, runs["kr"], runs["bkg"])
+    kr_path, bkg_path = (str(p.resolve()) for p in (runs["kr"], runs["bkg"]))
+    assert pane.run.currentData() == kr_path
+    assert pane.background.currentData() == bkg_path
+    assert "live time" in pane.background_label.text()
+    pane.background.activated.emit(pane.background.findData(""))  # the user picks "none"
+    assert window.ctx.calib.role_path("background") is None
+    # The suggested settings were never edited: they follow, without subtraction now.
+    assert _kr(window).subtracted is None
+    assert not pane.subtract.isEnabled()
+    pane.background.activated.emit(pane.background.findData(bkg_path))
+    assert _kr(window).subtracted is not None
+    pane.run.activated.emit(pane.run.findData(""))
+    assert window.ctx.calib.role_path("kr") is None
+    assert "No Kr run is open" in pane.plot.message()
+    assert window.ctx.calib.result("peak_fit") is None  # its run is gone: no stale result
+    assert window.ctx.notifier.errors == []  # and no error: the pane says what to open

@@ -70,12 +70,15 @@ class SpectrumFitController(QObject):
         pane.edited.connect(self._on_edited)
         pane.range_dragged.connect(self._on_range_dragged)
         pane.fit_requested.connect(self._on_fit_requested)
+        pane.run_chosen.connect(self._on_run_chosen)
+        pane.background_chosen.connect(self._on_background_chosen)
         calib, state = ctx.calib, ctx.state
         calib.cuts_changed.connect(self._on_inputs_changed)
         calib.roles_changed.connect(self._on_inputs_changed)
         calib.settings_changed.connect(self._on_settings_changed)
         calib.result_changed.connect(self._on_result_changed)
         state.rq_changed.connect(self._on_inputs_changed)
+        state.runs_changed.connect(self._on_runs_changed)
         self._signature = inputs_signature(self._ctx)
         self.refresh()
 
@@ -131,11 +134,20 @@ class SpectrumFitController(QObject):
             self._pane.show_values(self._view_values(new))
             self._submit(key)
 
-    def refit_all(self) -> None:
-        """Recompute every configured peak (new cuts, roles or RQ tables)."""
+    def refit_all(self, skip: frozenset[str] = frozenset()) -> None:
+        """Recompute every configured peak but ``skip`` (new cuts, roles or RQ tables)."""
         peaks = self._ctx.calib.settings(STEP).get("peaks", {})
-        for key in peaks:
-            self._submit(key)
+        present = self.inputs().rq
+        results = dict(getattr(self._ctx.calib.result(STEP), "peaks", {}))
+        for key, settings in peaks.items():
+            if key in skip:
+                continue
+            if settings.get("role") in present:
+                self._submit(key)
+            elif results.pop(key, None) is not None:
+                # Its run was closed or unassigned: no result, and no error either (the pane
+                # says what to open when the peak is shown).
+                self._ctx.calib.set_result(STEP, PeakFitSet(results) if results else None)
         if self._current not in peaks:
             self.refresh()
 
@@ -178,20 +190,37 @@ class SpectrumFitController(QObject):
 
     def _show_runs(self, peak: Peak, inputs: StepInputs) -> None:
         role = ROLE_NAMES.get(peak.role, peak.role)
+        runs = self._ctx.state.runs
+        items = [(p, f"{i.name} ({i.run_type})") for p, i in runs.items()]
         path = self._ctx.calib.role_path(peak.role)
         if path is None:
-            run = f"none — open a {role} run"
+            note = f"Open a {role} run (or choose one above)."
+        elif peak.role not in inputs.rq:
+            note = "Not reduced yet: reduce it in the Runs pane."
         else:
-            run = Path(path).name + ("" if peak.role in inputs.rq else " (not reduced)")
+            t = inputs.rq[peak.role]
+            note = f"{len(t):,} events, live time {t.livetime_s:.4g} s, {t.pe_units}"
         bpath = self._ctx.calib.role_path("background")
         bkg = inputs.rq.get("background")
-        if bkg is not None and bpath is not None:
-            text = f"{Path(bpath).name} (live time {bkg.livetime_s:.4g} s)"
+        if bkg is not None:
+            bnote = f"{len(bkg):,} events, live time {bkg.livetime_s:.4g} s"
         elif bpath is not None:
-            text = f"{Path(bpath).name} (not reduced)"
+            bnote = "Not reduced yet: reduce it to subtract it."
         else:
-            text = "none — open a background run to subtract 39Ar"
-        self._pane.show_runs(f"{role}: {run}", text, bkg is not None)
+            bnote = "Open a 39Ar background run to subtract it."
+        self._pane.show_runs(items, path, bpath, (note, bnote), bkg is not None)
+
+    @Slot(str)
+    def _on_run_chosen(self, path: str) -> None:
+        self._ctx.calib.set_role(self.current_peak.role, path or None)
+
+    @Slot(str)
+    def _on_background_chosen(self, path: str) -> None:
+        self._ctx.calib.set_role("background", path or None)
+
+    @Slot()
+    def _on_runs_changed(self) -> None:
+        self._show_runs(self.current_peak, self.inputs())
 
     def _show_cut_summary(self) -> None:
         cuts = self._ctx.calib.cuts
@@ -342,14 +371,13 @@ class SpectrumFitController(QObject):
             return
         self._signature = signature
         self._errors.clear()
-        self.refit_all()
         inputs = self.inputs()
-        for key in sorted(self._auto):
-            # Never edited by the user: suggest again with the new runs (e.g. the background
-            # run arrived after the Kr run, so the Kr peak is now found after subtraction).
-            peak = peak_by_key(key)
-            if peak.role in inputs.rq:
-                self._suggest(peak, inputs)
+        # Settings never edited by the user are suggested again with the new runs (e.g. the
+        # background run arrived after the Kr run: the Kr peak is then fitted after subtraction).
+        again = frozenset(k for k in self._auto if peak_by_key(k).role in inputs.rq)
+        for key in sorted(again):
+            self._suggest(peak_by_key(key), inputs)
+        self.refit_all(skip=again)
         self.refresh()
 
     @Slot(str)

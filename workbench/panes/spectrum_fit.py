@@ -67,6 +67,8 @@ class SpectrumFitPane(QWidget):
     -------
     peak_changed(str)
         The user chose another peak (its key).
+    run_chosen(str), background_chosen(str)
+        The user chose the run of the peak, or the background run (path; "" for none).
     edited()
         Any other option was changed (read them with ``values()``).
     range_dragged(float, float)
@@ -76,24 +78,32 @@ class SpectrumFitPane(QWidget):
     """
 
     peak_changed = Signal(str)
+    run_chosen = Signal(str)
+    background_chosen = Signal(str)
     edited = Signal()
     range_dragged = Signal(float, float)
     fit_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
+        self._runs_shown: tuple[object, ...] = ()
         self.peak = QComboBox(self)
         self.peak.setToolTip("The peak to fit; each peak keeps its own settings")
+        self.run = QComboBox(self)
+        self.run.setToolTip("The run whose spectrum shows this peak (sets its run role)")
         self.run_label = QLabel(self)
         self.run_label.setWordWrap(True)
-        self.run_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.run_label.setStyleSheet("color: #555;")
         self.column = QComboBox(self)
         self.column.setToolTip("RQ column histogrammed (total_pe: the whole 6 us integral)")
         self.bin_width = spin_box(self, 1e-3, 1e5, 3, "Bin width (the bins end on the fit range)")
         self.hist_lo = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: low edge")
         self.hist_hi = spin_box(self, -_PE_MAX, _PE_MAX, 1, "Histogram range: high edge")
+        self.background = QComboBox(self)
+        self.background.setToolTip("The pre-injection background run (39Ar) to subtract")
         self.background_label = QLabel(self)
         self.background_label.setWordWrap(True)
+        self.background_label.setStyleSheet("color: #555;")
         self.subtract = QCheckBox("Subtract background (scaled by live time)", self)
         self.subtract.setToolTip(
             "Fit signal - (live time ratio) x background, with variances var_s + scale^2 var_b "
@@ -121,11 +131,13 @@ class SpectrumFitPane(QWidget):
         spectrum_box = QGroupBox("Spectrum", self)
         form = QFormLayout(spectrum_box)
         form.addRow("Peak", self.peak)
-        form.addRow("Run", self.run_label)
+        form.addRow("Run", self.run)
+        form.addRow("", self.run_label)
         form.addRow("Column", self.column)
         form.addRow("Bin width", self.bin_width)
         form.addRow("Range", range_row(self.hist_lo, self.hist_hi))
-        form.addRow("Background", self.background_label)
+        form.addRow("Background", self.background)
+        form.addRow("", self.background_label)
         form.addRow(self.subtract)
         form.addRow(self.show_background)
         form.addRow(self.apply_cuts)
@@ -158,6 +170,8 @@ class SpectrumFitPane(QWidget):
         layout.addWidget(splitter)
 
         self.peak.currentIndexChanged.connect(self._on_peak_index_changed)
+        self.run.activated.connect(self._on_run_activated)
+        self.background.activated.connect(self._on_background_activated)
         for combo in (self.column, self.model, self.cost):
             combo.currentIndexChanged.connect(self._on_edited)
         for box in (self.show_background, self.subtract, self.apply_cuts):
@@ -240,12 +254,34 @@ class SpectrumFitPane(QWidget):
             "apply_cuts": self.apply_cuts.isChecked(),
         }
 
-    def show_runs(self, run_text: str, background_text: str, has_background: bool) -> None:
-        """Describe the run of the peak's role and the background run (or what is missing)."""
-        self.run_label.setText(run_text)
-        self.background_label.setText(background_text)
+    def show_runs(
+        self,
+        runs: Sequence[tuple[str, str]],
+        run: str | None,
+        background: str | None,
+        notes: tuple[str, str],
+        has_background: bool,
+    ) -> None:
+        """Offer the loaded ``(path, text)`` runs for the peak and the background.
+
+        ``run`` and ``background`` are the paths chosen now (None: none); ``notes`` the lines
+        shown under each chooser (state of the run or what is missing).
+        """
+        self.run_label.setText(notes[0])
+        self.background_label.setText(notes[1])
         self.subtract.setEnabled(has_background)
         self._update_enabled()
+        shown = (tuple(runs), run, background)
+        if shown == self._runs_shown:
+            return  # unchanged: keep an open drop-down undisturbed
+        self._runs_shown = shown
+        for combo, current in ((self.run, run), (self.background, background)):
+            with QSignalBlocker(combo):
+                combo.clear()
+                combo.addItem("— none —", "")
+                for path, text in runs:
+                    combo.addItem(text, path)
+                combo.setCurrentIndex(max(0, combo.findData(current or "")))
 
     def show_cut_summary(self, text: str) -> None:
         """Say which cuts "Apply cuts" applies (e.g. "Apply cuts (3 enabled)")."""
@@ -259,6 +295,14 @@ class SpectrumFitPane(QWidget):
     @Slot(int)
     def _on_peak_index_changed(self, _index: int) -> None:
         self.peak_changed.emit(self.current_peak())
+
+    @Slot(int)
+    def _on_run_activated(self, index: int) -> None:
+        self.run_chosen.emit(str(self.run.itemData(index) or ""))
+
+    @Slot(int)
+    def _on_background_activated(self, index: int) -> None:
+        self.background_chosen.emit(str(self.background.itemData(index) or ""))
 
     @Slot()
     def _on_edited(self, *_: object) -> None:
