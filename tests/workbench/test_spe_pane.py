@@ -15,7 +15,7 @@ from analysis_core.sim import SimConfig, simulate_run
 from analysis_core.spe import compute_spe
 from workbench.app import create_main_window
 from workbench.controllers import spe
-from workbench.controllers.spectrum_fit_inputs import step_inputs
+from workbench.controllers.session import step_inputs_from_context
 from workbench.registry import PaneSpec, default_panes
 
 
@@ -70,7 +70,7 @@ def test_fit_equals_the_headless_step_and_sets_the_gains(gui, runs):
     result = calib.result("spe")
     assert result is not None
     # the GUI runs exactly the step a session replay runs: identical numbers
-    replay = compute_spe(step_inputs(window.ctx), calib.settings("spe"))
+    replay = compute_spe(step_inputs_from_context(window.ctx), calib.settings("spe"))
     assert replay.to_dict() == result.to_dict()
     det = SimConfig().detector
     for analysis in ("A", "B"):

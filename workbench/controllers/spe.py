@@ -29,8 +29,8 @@ from PySide6.QtCore import QObject, Slot
 from analysis_core.spe import DEFAULT_SETTINGS, SpeResult, compute_spe
 from workbench.calibration import ROLE_OF_RUN_TYPE
 from workbench.context import AppContext
+from workbench.controllers.session import step_inputs_from_context
 from workbench.controllers.spe_present import show_result
-from workbench.controllers.spectrum_fit_inputs import step_inputs
 from workbench.jobs import JobHandle
 from workbench.panes.spe import SpePane
 from workbench.registry import PaneBinding
@@ -142,7 +142,7 @@ class SpeController(QObject):
         self._pane.show_busy(True, "Fitting SPE gains…")
         handle = self._ctx.jobs.submit(
             compute_spe,
-            step_inputs(self._ctx),
+            step_inputs_from_context(self._ctx),
             self.settings(),
             hooks=True,
             key="spe",
