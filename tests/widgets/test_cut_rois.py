@@ -6,6 +6,8 @@ import math
 
 import pyqtgraph as pg
 import pytest
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtTest import QTest
 
 from widgets.cut_rois import BandShape, LineShape, PolygonShape, line_from_points, line_points
 
@@ -102,3 +104,32 @@ def test_line_drag_rotates(plot):
     line.set_line(37.5, -1.0)
     assert line.line() == pytest.approx((37.5, -1.0), abs=1e-9)
     assert len(rec.finished) == 1  # set_line is silent
+
+
+def test_polygon_mouse_double_click_adds_right_click_deletes(plot, qtbot):
+    """Real mouse events: a single click on an edge does nothing, a double click adds a vertex
+    there, a right click on a vertex deletes it."""
+    poly = PolygonShape("poly", [(1, 1), (5, 1), (5, 5), (1, 5)])
+    poly.add_to(plot.getPlotItem())
+    rec = Recorder(poly)
+    qtbot.wait(20)
+    vb = plot.getPlotItem().getViewBox()
+
+    def at(x, y):
+        return plot.mapFromScene(vb.mapViewToScene(QPointF(x, y)))
+
+    left, right, port = Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton, plot.viewport()
+    QTest.mouseClick(port, left, pos=at(3, 1))
+    assert len(poly.vertices()) == 4
+    QTest.mousePress(port, left, pos=at(3, 1))
+    QTest.mouseRelease(port, left, pos=at(3, 1))
+    QTest.mouseDClick(port, left, pos=at(3, 1))  # Qt sends no release after the double click
+    QTest.mouseRelease(port, left, pos=at(3, 1))
+    verts = poly.vertices()
+    assert len(verts) == 5
+    # The new vertex is where the click was, within a pixel (10 data units span ~400 px).
+    assert verts[1] == pytest.approx((3.0, 1.0), abs=0.05)
+    assert rec.finished[-1] == verts
+    QTest.mouseClick(port, right, pos=at(5, 5))
+    assert _flat(poly.vertices()) == _approx([(1, 1), verts[1], (5, 1), (1, 5)])
+    assert rec.finished[-1] == poly.vertices()
