@@ -4,7 +4,8 @@
   run whose 41.5 keV peak is fitted after subtracting ``background``;
 - ``background``: a 39Ar-only run (its own live time, so the subtraction scale is ~0.3);
 - ``kr_run``: a ``kr-run`` injection timeline (600 s of 39Ar, injection, 12 h of decay),
-  thinned to 12000 events, for the 83mKr half-life.
+  thinned to 12000 events, for the 83mKr half-life;
+- ``am241``: a 241Am source run (with its 39Ar), for the 59.5 keV peak.
 
 Every run is reduced with the SPE gains equal to the simulated SPE model's mean charge (truth
 attributes ``spe_mean_adc_ns_*``), so the charge-definition factor is 1: one PE of the RQ
@@ -30,6 +31,7 @@ from analysis_core.sim import simulate_run
 N_KR = 6000
 N_BACKGROUND = 6000
 N_KR_RUN = 12000
+N_AM241 = 6000
 
 
 @dataclass(frozen=True)
@@ -50,6 +52,7 @@ class LarRuns:
     kr: Run
     background: Run
     kr_run: Run
+    am241: Run
 
 
 def _make(tmp: Path, name: str, kind: str, n: int, seed: int, **options: Any) -> Run:
@@ -78,7 +81,8 @@ def lar_runs(tmp_path_factory: pytest.TempPathFactory) -> LarRuns:
         kr = _make(tmp, "kr", "kr83m", N_KR, 4101, include_ar39=True, kr83m_rate_hz=60.0)
         bkg = _make(tmp, "background", "background", N_BACKGROUND, 4102)
         kr_run = _make(tmp, "kr_run", "kr-run", N_KR_RUN, 4103)
-        _CACHE[tmp] = LarRuns(kr, bkg, kr_run)
+        am241 = _make(tmp, "am241", "am241", N_AM241, 4104)
+        _CACHE[tmp] = LarRuns(kr, bkg, kr_run, am241)
     return _CACHE[tmp]
 
 
@@ -88,27 +92,30 @@ def _singlet_fraction(attrs: dict[str, Any], energy_kev: float) -> float:
     )
 
 
-def expected_kr_peak(attrs: dict[str, Any], window_ns: float = 6000.0) -> tuple[float, float]:
-    """Return the expected mean ``total_pe`` of 83mKr events and the afterpulse fraction.
+def expected_peak(
+    attrs: dict[str, Any], deposits_kev: tuple[float, ...], window_ns: float = 6000.0
+) -> tuple[float, float]:
+    """Return the expected mean ``total_pe`` of events depositing ``deposits_kev``, and the
+    afterpulse fraction.
 
     From the simulator's parameters (``/truth`` attributes = ``SimConfig.to_attrs()``):
-    ``LY x (32.15 + 9.41 keV)`` less the triplet light arriving after the 6 us integral (the
-    9.4 keV deposit is delayed by the 223.8 ns mean life), plus the afterpulse charge inside the
-    integral (two Gaussian delay groups, ``1 + m`` SPE each), plus dark counts. The charge
-    definition factor is 1 (gains = SPE model mean charge, see the module docstring).
+    ``LY x E`` of each deposit less its triplet light arriving after the 6 us integral (a second
+    deposit, the 83mKr 9.4 keV one, is delayed by the 223.8 ns mean life), plus the afterpulse
+    charge inside the integral (two Gaussian delay groups, ``1 + m`` SPE each), plus dark
+    counts. The charge-definition factor is 1 (gains = SPE model mean charge, see above).
     """
-    e1, e2 = attrs["kr83m_energy_1_kev"], attrs["kr83m_energy_2_kev"]
-    fs1, fs2 = _singlet_fraction(attrs, e1), _singlet_fraction(attrs, e2)
     tau_t = attrs["triplet_tau_ns"]
     tau_d = attrs["kr83m_step_half_life_ns"] / math.log(2.0)
     late = math.exp(-window_ns / tau_t)
-    lost1 = (1 - fs1) * late
-    lost2 = (1 - fs2) * late / (1 - tau_d / tau_t)  # E[exp(d / tau_t)] over the delay d
-    pe = attrs["light_yield_pe_per_kev"] * (e1 * (1 - lost1) + e2 * (1 - lost2))
+    fs = [_singlet_fraction(attrs, e) for e in deposits_kev]
+    pe = 0.0
+    for i, (e, f) in enumerate(zip(deposits_kev, fs, strict=True)):
+        lost = (1 - f) * late / (1 - tau_d / tau_t if i > 0 else 1.0)  # E[exp(d / tau_t)]
+        pe += attrs["light_yield_pe_per_kev"] * e * (1 - lost)
     t = np.linspace(0.0, window_ns, 6001)
     w = np.exp(-t / tau_t)
     w /= w.sum()
-    fs = (fs1 * e1 + fs2 * e2) / (e1 + e2)
+    f_mean = sum(f * e for f, e in zip(fs, deposits_kev, strict=True)) / sum(deposits_kev)
     ap = 0.0
     for k in (1, 2):
         mu, sd = attrs[f"afterpulse_delay_{k}_ns"], attrs[f"afterpulse_sigma_{k}_ns"]
@@ -116,10 +123,17 @@ def expected_kr_peak(attrs: dict[str, Any], window_ns: float = 6000.0) -> tuple[
         def inside(t0: Any, mu: float = mu, sd: float = sd) -> Any:
             return ndtr((window_ns - t0 - mu) / sd) - ndtr((-t0 - mu) / sd)
 
-        ap += attrs[f"afterpulse_prob_{k}"] * (fs * inside(0.0) + (1 - fs) * np.sum(w * inside(t)))
+        ap += attrs[f"afterpulse_prob_{k}"] * (
+            f_mean * inside(0.0) + (1 - f_mean) * np.sum(w * inside(t))
+        )
     ap *= 1 + attrs["afterpulse_extra_pe_mean"]
     dark = 2 * attrs["dark_rate_hz"] * window_ns * 1e-9
     return pe * (1 + ap) + dark, ap
+
+
+def expected_kr_peak(attrs: dict[str, Any]) -> tuple[float, float]:
+    """``expected_peak`` of the 83mKr cascade (32.15 keV, then 9.41 keV)."""
+    return expected_peak(attrs, (attrs["kr83m_energy_1_kev"], attrs["kr83m_energy_2_kev"]))
 
 
 def expected_kr_resolution(attrs: dict[str, Any], config: ReductionConfig) -> float:
