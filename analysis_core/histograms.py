@@ -270,6 +270,25 @@ def histogram1d(
     return Hist1D(np.asarray(hist.axes[0].edges, dtype=float), counts, variances, _nan_count(x))
 
 
+def _bins_per_axis(bins: Any) -> tuple[Any, Any]:
+    """Split 2D ``bins`` into (x, y): a number, a pair (numbers or edges), or shared edges."""
+    if isinstance(bins, (int, np.integer)):
+        return bins, bins
+    # A pair: numbers of bins and/or edge arrays (possibly of different lengths).
+    if (
+        isinstance(bins, (list, tuple))
+        and len(bins) == 2
+        and all(isinstance(b, (int, np.integer)) or np.ndim(b) == 1 for b in bins)
+    ):
+        return bins[0], bins[1]
+    arr = np.asarray(bins)
+    if arr.ndim == 1 and arr.dtype.kind in "fiu":
+        return arr, arr  # the same edges on both axes
+    raise BinningError(
+        "histogram2d: bins must be a number, (nx, ny), (edges_x, edges_y) or one edge array"
+    )
+
+
 def histogram2d(
     x: ArrayLike,
     y: ArrayLike,
@@ -302,14 +321,7 @@ def histogram2d(
     xv, yv = _as_values(x), _as_values(y)
     if len(xv) != len(yv):
         raise BinningError(f"histogram2d: x has {len(xv)} values, y has {len(yv)}")
-    if np.ndim(bins) == 0:
-        bx: Any = bins
-        by: Any = bins
-    else:
-        seq = list(bins)  # type: ignore[arg-type]
-        if len(seq) != 2:
-            raise BinningError("histogram2d: bins must be a number or one entry per axis")
-        bx, by = seq
+    bx, by = _bins_per_axis(bins)
     rx, ry = (None, None) if ranges is None else (ranges[0], ranges[1])
     hist = bh.Histogram(
         _axis(bx, rx, "histogram2d x"), _axis(by, ry, "histogram2d y"), storage=_storage(weights)

@@ -77,6 +77,19 @@ def test_2d_counts_equal_numpy(rng):
     assert h.n_nan == 12
 
 
+def test_2d_bins_forms(rng):
+    x, y = rng.uniform(0, 1, 5000), rng.uniform(0, 2, 5000)
+    ex, ey = np.linspace(0, 1, 11), np.linspace(0, 2, 5)  # different lengths (a ragged pair)
+    ref, _, _ = np.histogram2d(x, y, (ex, ey))
+    np.testing.assert_array_equal(histogram2d(x, y, (ex, ey)).counts, ref)
+    np.testing.assert_array_equal(histogram2d(x, y, [10, ey], [(0, 1), None]).counts, ref)
+    shared = np.linspace(0, 2, 9)
+    ref2, _, _ = np.histogram2d(x, y, shared)
+    np.testing.assert_array_equal(histogram2d(x, y, shared).counts, ref2)
+    with pytest.raises(BinningError, match="bins must be"):
+        histogram2d(x, y, "auto")
+
+
 def test_round_trip_dicts(rng):
     h1 = histogram1d(rng.normal(size=100), 7, (-2.0, 2.0))
     back = Hist1D.from_dict(h1.to_dict())
