@@ -239,6 +239,11 @@ def test_session_cuts_and_settings_restore(setup, qtbot):
     assert [r.name for r in pane.cut_list.rows()] == ["band"]
     pane.choose_run(path)
     assert w.ctx.calib.settings("cuts")["run"] == path
+    w.ctx.calib.set_cuts(None)  # a session without cuts: none shown, none applied
+    _settle(qtbot, ctrl)
+    assert pane.cut_list.rows() == []
+    assert pane.shapes == {}
+    assert ctrl.last_update.n_pass == ctrl.last_update.n_events
 
 
 def test_rapid_drags_last_request_wins(qtbot, reduced_kr):

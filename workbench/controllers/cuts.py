@@ -139,13 +139,13 @@ class CutsController(QObject):
     # ------------------------------------------------------------------ public
     @property
     def cutset(self) -> CutSet:
-        """The calibration's cut set (the default set when none was made yet)."""
+        """The calibration's cut set (empty when it has none, e.g. a session without cuts)."""
         try:
             cs = as_cutset(self._ctx.calib.cuts)
         except CutError as exc:
             self._pane.cut_list.show_error(str(exc))
             cs = None
-        return cs if cs is not None else default_cutset()
+        return cs if cs is not None else CutSet()
 
     @property
     def run_path(self) -> str:
