@@ -100,3 +100,11 @@ def test_demo_builds(qtbot):
     qtbot.addWidget(w)
     assert "total" in w.model()
     assert w.marker_labels() == ["μ = 210", "mean = 180"]
+
+
+def test_legend_corner(plot):
+    plot.set_spectrum(EDGES, COUNTS)
+    plot.set_legend_corner("top-right")
+    assert plot.legend.opts["offset"] == (-8, 8)
+    with pytest.raises(ValueError, match="legend corner 'middle'"):
+        plot.set_legend_corner("middle")
