@@ -40,10 +40,9 @@ class DetectorConfig:
         amplified ``mu``, and that charge per true PE is ``mean/mu`` (0.862, the SPE model)
         x (1 + afterpulse charge, 0.044) x (triplet light inside 6 us, 0.986) = 0.888, so
         A reads 4.85 x 0.888 = 4.31 PE/keV (measured: 41.5 keV peak at ~179 PE; paper ~177).
-        Analysis B (Gaussian on isolated late SPE pulses above a threshold) finds a gain
-        below ``mu`` (the threshold removes most under-amplified pulses) and reads more:
-        ~4.8-5.0 PE/keV, the paper's 4.9 (the exact value depends on B's threshold and fit
-        window: that is the paper's point, the difference is the SPE definition).
+        Analysis B (``analysis_core.spe``: Gaussian on isolated late SPE above 4 x noise)
+        finds 0.88 mu (top) and 0.93 mu (bottom) and reads 4.77 PE/keV (paper 4.9; it
+        depends on B's threshold: the paper's point, the SPE definition makes the difference).
     light_smear_rel : float
         Relative rms of a per-event Gaussian light-collection factor. With Poisson statistics
         (7.1 % at 201 true PE), the SPE variance (8.2 %), afterpulses,
