@@ -177,3 +177,34 @@ def test_plots_export_their_data(gui, kr_run, tmp_path):
     map_csv = pane.time_map.exporter.save_csv(tmp_path / "ftop.csv")[0]
     assert len(map_csv.read_text().splitlines()) == 1 + r.ftop.counts.size
     assert pane.delay.exporter.save_svg(tmp_path / "delay.svg").stat().st_size > 1000
+
+
+def test_thread_pool_run_reaches_the_same_results(qtbot, kr_run):
+    specs = [
+        PaneSpec("spectrum_fit", "Spectrum & fit", "centre", spectrum_fit.build),
+        PaneSpec("kr_timing", "Kr timing", "centre", kr_timing.build),
+    ]
+    w = create_main_window(panes=specs, show_dialogs=False, restore_layout=False)
+    qtbot.addWidget(w)
+    try:
+        w.ctx.loader.open_files([str(kr_run)])
+
+        def done():
+            calib = w.ctx.calib
+            return (
+                w.ctx.jobs.active_count() == 0
+                and calib.result("halflife") is not None
+                and calib.result("delay") is not None
+            )
+
+        qtbot.waitUntil(done, timeout=30000)
+        calib, inputs = w.ctx.calib, step_inputs(w.ctx)
+        assert calib.settings("halflife")["exclude_before_s"] > 0  # the filling period
+        np.testing.assert_array_equal(
+            compute_halflife(inputs, calib.settings("halflife")).fit.values,
+            calib.result("halflife").fit.values,
+        )
+        assert w.ctx.notifier.errors == []
+    finally:
+        qtbot.waitUntil(lambda: w.ctx.jobs.active_count() == 0, timeout=10000)
+        w.close()

@@ -212,3 +212,46 @@ def test_run_choosers_set_the_roles(gui, runs):
     assert "No Kr run is open" in pane.plot.message()
     assert window.ctx.calib.result("peak_fit") is None  # its run is gone: no stale result
     assert window.ctx.notifier.errors == []  # and no error: the pane says what to open
+
+
+def test_a_bug_in_the_job_is_shown_not_fatal(gui, runs, monkeypatch):
+    window, ctrl, pane = gui
+    _open(window, runs["kr"], runs["bkg"])
+
+    def broken(*args, **kwargs):
+        raise ZeroDivisionError("float division by zero")
+
+    monkeypatch.setattr("workbench.controllers.spectrum_fit_compute.compute_peak", broken)
+    ctrl.set_fit_range(140.0, 215.0)
+    errors = window.ctx.notifier.errors
+    assert len(errors) == 1  # once, from the job runner
+    assert errors[0].text == "ZeroDivisionError: float division by zero"
+    assert pane.params.status_text() == "ZeroDivisionError: float division by zero"
+    monkeypatch.undo()
+    pane.fit_button.click()  # fit again: works
+    assert _kr(window).fit.valid
+
+
+@pytest.fixture
+def pool_gui(qtbot):
+    spec = PaneSpec("spectrum_fit", "Spectrum & fit", "centre", spectrum_fit.build)
+    w = create_main_window(panes=[spec], show_dialogs=False, restore_layout=False)
+    qtbot.addWidget(w)
+    yield w, w.binding("spectrum_fit").controller, w.binding("spectrum_fit").widget
+    qtbot.waitUntil(lambda: w.ctx.jobs.active_count() == 0, timeout=10000)
+    w.close()
+
+
+def test_thread_pool_drags_the_latest_range_wins(pool_gui, runs, qtbot):
+    window, ctrl, pane = pool_gui
+    _open(window, runs["kr"], runs["bkg"])
+    qtbot.waitUntil(lambda: window.ctx.calib.result("peak_fit") is not None, timeout=20000)
+    for lo, hi in ((140.0, 215.0), (145.0, 212.0), (150.0, 210.0)):
+        pane.plot.region.setRegion((lo, hi))  # three quick drags: one refit survives
+    qtbot.waitUntil(lambda: _kr(window).settings["range"] == [150.0, 210.0], timeout=20000)
+    qtbot.waitUntil(lambda: window.ctx.jobs.active_count() == 0, timeout=10000)
+    assert _kr(window).settings["range"] == [150.0, 210.0]
+    np.testing.assert_array_equal(
+        _kr(window).fit.values, _headless(window).peaks["kr_41"].fit.values
+    )
+    assert window.ctx.notifier.errors == []

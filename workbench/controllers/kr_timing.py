@@ -188,7 +188,7 @@ class KrTimingController(QObject):
             settings,
             key=f"kr_timing:{step}",
             on_done=functools.partial(self._on_step_done, step),
-            on_error=functools.partial(self._on_step_failed, step),
+            on_error=functools.partial(self._on_step_crashed, step),
         )
 
     def _on_step_done(self, step: str, outcome: StepOutcome) -> None:
@@ -212,6 +212,10 @@ class KrTimingController(QObject):
         self._errors.pop(step, None)
         self._user_edit.discard(step)
         self._ctx.calib.set_result(step, result)
+
+    def _on_step_crashed(self, step: str, message: str) -> None:
+        self._user_edit.discard(step)  # the job runner has told the notifier already
+        self._on_step_failed(step, message)
 
     def _on_step_failed(self, step: str, message: str) -> None:
         self._errors[step] = message

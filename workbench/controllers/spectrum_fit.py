@@ -300,7 +300,7 @@ class SpectrumFitController(QObject):
             settings,
             key=f"peak_fit:{key}",
             on_done=self._on_peak_done,
-            on_error=functools.partial(self._on_peak_failed, key),
+            on_error=functools.partial(self._on_peak_failed, key, notify=False),
         )
 
     def _on_peak_done(self, outcome: PeakOutcome) -> None:
@@ -316,12 +316,13 @@ class SpectrumFitController(QObject):
         peaks[key] = outcome.result
         self._ctx.calib.set_result(STEP, PeakFitSet(dict(sorted(peaks.items()))))
 
-    def _on_peak_failed(self, key: str, message: str) -> None:
+    def _on_peak_failed(self, key: str, message: str, *, notify: bool = True) -> None:
+        # notify=False: the job itself raised (a bug); the job runner has told the notifier.
         self._errors[key] = message
         peaks = dict(getattr(self._ctx.calib.result(STEP), "peaks", {}))
         if peaks.pop(key, None) is not None:
             self._ctx.calib.set_result(STEP, PeakFitSet(peaks) if peaks else None)
-        if self._notified.get(key) != message:
+        if notify and self._notified.get(key) != message:
             self._notified[key] = message
             self._ctx.notifier.error(f"Peak fit {peak_by_key(key).energy_kev:g} keV", message)
         if key == self._current:
