@@ -23,7 +23,9 @@ import numpy as np
 
 from analysis_core.errors import CalibrationError
 from analysis_core.fitting.result import FitResult
+from analysis_core.linearity_points import LinearityPoint, collect_points
 from analysis_core.resolution import ResolutionFit, fit_resolution
+from analysis_core.steps import StepInputs
 
 __all__ = [
     "LinearityFit",
@@ -32,71 +34,6 @@ __all__ = [
     "compute_linearity",
     "fit_linearity",
 ]
-
-
-@dataclass(frozen=True, slots=True)
-class LinearityPoint:
-    """One measured peak: its energy and the light it gave.
-
-    Attributes
-    ----------
-    energy_kev : float
-        Deposited energy.
-    pe : float
-        Mean light of the peak in photoelectrons (of ``analysis``' SPE definition).
-    pe_err : float
-        Its uncertainty (> 0).
-    label : str
-        Where it comes from, e.g. ``"41.5 keV (83mKr)"``.
-    analysis : str
-        ``"A"`` or ``"B"``.
-    resolution : float or None
-        sigma / mean of the peak when known.
-    resolution_err : float or None
-        Its uncertainty.
-    """
-
-    energy_kev: float
-    pe: float
-    pe_err: float
-    label: str = ""
-    analysis: str = "A"
-    resolution: float | None = None
-    resolution_err: float | None = None
-
-    @property
-    def yield_pe_per_kev(self) -> float:
-        """The point's own light yield ``pe / energy_kev``."""
-        return self.pe / self.energy_kev
-
-    def to_dict(self) -> dict[str, Any]:
-        """Return a JSON-ready dict."""
-        return {
-            "energy_kev": self.energy_kev,
-            "pe": self.pe,
-            "pe_err": self.pe_err,
-            "label": self.label,
-            "analysis": self.analysis,
-            "resolution": self.resolution,
-            "resolution_err": self.resolution_err,
-        }
-
-    @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> LinearityPoint:
-        """Rebuild a point from ``to_dict`` output."""
-
-        def opt(x: Any) -> float | None:
-            return None if x is None else float(x)
-
-        return cls(
-            float(d["energy_kev"]),
-            float(d["pe"]),
-            float(d["pe_err"]),
-            str(d.get("label", "")),
-            str(d.get("analysis", "A")),
-            opt(d.get("resolution")),
-            opt(d.get("resolution_err")),
-        )
 
 
 @dataclass(frozen=True)
@@ -286,7 +223,7 @@ class LinearityResult:
         )
 
 
-def compute_linearity(inputs: Any, settings: Mapping[str, Any]) -> LinearityResult:
+def compute_linearity(inputs: StepInputs, settings: Mapping[str, Any]) -> LinearityResult:
     """Run the ``"linearity"`` calibration step (STEP CONTRACT of ``analysis_core.steps``).
 
     Parameters
@@ -310,8 +247,6 @@ def compute_linearity(inputs: Any, settings: Mapping[str, Any]) -> LinearityResu
     CalibrationError
         No analysis has any point (the message lists what was skipped).
     """
-    from analysis_core.linearity_points import collect_points
-
     analyses = list(settings.get("analyses", ["A", "B"]))
     exclude = set(settings.get("exclude", []))
     points, skipped = collect_points(inputs, settings, analyses)

@@ -2,6 +2,7 @@
 
 What to use when
 ----------------
+- ``LinearityPoint``: one measured peak (energy, light with error, label, analysis, resolution).
 - ``collect_points(inputs, settings, analyses)``: used by ``compute_linearity``. It reads
 
   * ``inputs.results["peak_fit"]``: one Gaussian peak fit per source (41.5 keV 83mKr,
@@ -27,13 +28,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from analysis_core.fitting.result import FitResult
 
-__all__ = ["DEFAULT_PEAK_ENERGIES_KEV", "collect_points", "gain_factor"]
+__all__ = ["DEFAULT_PEAK_ENERGIES_KEV", "LinearityPoint", "collect_points", "gain_factor"]
 
 #: Energy of the peak fitted for each role or peak name (keV).
 DEFAULT_PEAK_ENERGIES_KEV = {
@@ -46,6 +48,71 @@ DEFAULT_PEAK_ENERGIES_KEV = {
 }
 
 _SOURCE = {41.5: "83mKr", 59.5: "241Am", 122.0: "57Co", 9.4: "83mKr", 32.1: "83mKr"}
+
+
+@dataclass(frozen=True, slots=True)
+class LinearityPoint:
+    """One measured peak: its energy and the light it gave.
+
+    Attributes
+    ----------
+    energy_kev : float
+        Deposited energy.
+    pe : float
+        Mean light of the peak in photoelectrons (of ``analysis``' SPE definition).
+    pe_err : float
+        Its uncertainty (> 0).
+    label : str
+        Where it comes from, e.g. ``"41.5 keV (83mKr)"``.
+    analysis : str
+        ``"A"`` or ``"B"``.
+    resolution : float or None
+        sigma / mean of the peak when known.
+    resolution_err : float or None
+        Its uncertainty.
+    """
+
+    energy_kev: float
+    pe: float
+    pe_err: float
+    label: str = ""
+    analysis: str = "A"
+    resolution: float | None = None
+    resolution_err: float | None = None
+
+    @property
+    def yield_pe_per_kev(self) -> float:
+        """The point's own light yield ``pe / energy_kev``."""
+        return self.pe / self.energy_kev
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return a JSON-ready dict."""
+        return {
+            "energy_kev": self.energy_kev,
+            "pe": self.pe,
+            "pe_err": self.pe_err,
+            "label": self.label,
+            "analysis": self.analysis,
+            "resolution": self.resolution,
+            "resolution_err": self.resolution_err,
+        }
+
+    @classmethod
+    def from_dict(cls, d: Mapping[str, Any]) -> LinearityPoint:
+        """Rebuild a point from ``to_dict`` output."""
+
+        def opt(x: Any) -> float | None:
+            return None if x is None else float(x)
+
+        return cls(
+            float(d["energy_kev"]),
+            float(d["pe"]),
+            float(d["pe_err"]),
+            str(d.get("label", "")),
+            str(d.get("analysis", "A")),
+            opt(d.get("resolution")),
+            opt(d.get("resolution_err")),
+        )
 
 
 def gain_factor(table: Any, gains: Mapping[str, Sequence[float]], analysis: str) -> float:
@@ -95,8 +162,6 @@ def _label(energy_kev: float, what: str = "") -> str:
 def _peak_points(
     inputs: Any, settings: Mapping[str, Any], analyses: Sequence[str], skipped: list[str]
 ) -> list[Any]:
-    from analysis_core.linearity import LinearityPoint
-
     energies = {**DEFAULT_PEAK_ENERGIES_KEV, **settings.get("peak_energies_kev", {})}
     out: list[LinearityPoint] = []
     for name, peak in _peak_items(inputs.results["peak_fit"]):
@@ -137,8 +202,6 @@ def _peak_points(
 
 
 def _component_points(inputs: Any, step: str, analysis: str, skipped: list[str]) -> list[Any]:
-    from analysis_core.linearity import LinearityPoint
-
     result = inputs.results[step]
     getter = getattr(result, "light_points", None)
     if getter is None:

@@ -3,12 +3,13 @@
 What to use when
 ----------------
 - ``larcal session run SESSION --out CONSTANTS [--run ROLE=PATH ...] [--rq-dir DIR]
-  [--spe auto|always|never] [--json]``: replay the session (on new runs with ``--run``, e.g.
-  ``--run kr=/data/kr_2019-03-01.h5``) and write the calibration-constants file. When
-  ``CONSTANTS`` exists, the changes from it are listed (stdout, or ``changes`` in JSON) before
-  it is replaced. ``--json`` prints one object: ``out``, ``light_yield`` (per analysis
-  ``y_pe_per_kev``, ``y_err_pe_per_kev``), ``steps``, ``reduced`` (roles reduced during the
-  replay), ``changes`` (list of ``path``, ``kind``, ``old``, ``new``, ``relative_change``).
+  [--spe auto|always|never] [--keep-going] [--json]``: replay the session (on new runs with
+  ``--run``, e.g. ``--run kr=/data/kr_2019-03-01.h5``) and write the calibration-constants
+  file. When ``CONSTANTS`` exists, the changes from it are listed (stdout, or ``changes`` in
+  JSON) before it is replaced. ``--json`` prints one object: ``out``, ``light_yield`` (per
+  analysis ``y_pe_per_kev``, ``y_err_pe_per_kev``), ``steps``, ``reduced`` (roles reduced
+  during the replay), ``failed`` (step -> reason, with ``--keep-going``), ``changes`` (list of
+  ``path``, ``kind``, ``old``, ``new``, ``relative_change``).
 - ``larcal session validate CONSTANTS [--json]``: check a constants file against its schema.
 - ``larcal session diff OLD NEW [--json]``: list the changes between two constants files.
 """
@@ -62,6 +63,11 @@ def register(subparsers: Any) -> None:
         default="auto",
         help="recompute SPE gains: auto = when the LED/background run is replaced (default)",
     )
+    r.add_argument(
+        "--keep-going",
+        action="store_true",
+        help="leave a failing step without result (listed in 'failed') instead of stopping",
+    )
     r.add_argument("--json", action="store_true", help="print one JSON summary on stdout")
     r.set_defaults(func=_run)
     v = sub.add_parser("validate", help="check a constants file against its JSON Schema")
@@ -109,6 +115,7 @@ def _run(args: argparse.Namespace) -> int:
         session_file=args.session,
         rq_dir=args.rq_dir,
         spe=spe,
+        strict=not args.keep_going,
     )
     out = Path(args.out)
     changes: list[Any] = []
@@ -129,12 +136,15 @@ def _run(args: argparse.Namespace) -> int:
                 "light_yield": ly,
                 "steps": list(outcome.results),
                 "reduced": list(outcome.reduced),
+                "failed": outcome.failed,
                 "changes": _changes_json(changes),
             }
         )
         return 0
     for line in (format_change(c) for c in changes):
         print(line)
+    for step, why in outcome.failed.items():
+        print(f"larcal: warning: step {step} left without result: {why}", file=sys.stderr)
     text = ", ".join(
         f"Y_{a} = {v['y_pe_per_kev']:.3f} +- {v['y_err_pe_per_kev']:.3f} PE/keV"
         for a, v in ly.items()

@@ -73,12 +73,15 @@ class ReplayOutcome:
         The session as replayed (overridden runs, RQ paths used, gains after SPE).
     reduced : tuple of str
         Roles whose runs were reduced during the replay.
+    failed : dict of str to str
+        Steps that raised (only with ``strict=False``) and why; they have no result.
     """
 
     constants: dict[str, Any]
     results: dict[str, Any] = field(default_factory=dict)
     session: CalibrationSession | None = None
     reduced: tuple[str, ...] = ()
+    failed: dict[str, str] = field(default_factory=dict)
 
 
 def step_function(step: str) -> Callable[[StepInputs, Mapping[str, Any]], Any]:
@@ -157,6 +160,7 @@ def replay_steps(
     session_file: str | os.PathLike[str] | None = None,
     rq_dir: str | os.PathLike[str] | None = None,
     spe: bool | None = None,
+    strict: bool = True,
     created_utc: str | None = None,
 ) -> ReplayOutcome:
     """Replay ``session`` and return the constants with the step results.
@@ -179,13 +183,17 @@ def replay_steps(
         Recompute the SPE gains with the session's ``spe`` settings: None (default) does it
         when the session has ``spe`` settings and the LED or background run was overridden;
         True always (settings required); False never (the session's gains are used).
+    strict : bool
+        True (default): a step that raises stops the replay. False: it is left without a
+        result (as in the GUI when its fit failed), reported in ``ReplayOutcome.failed``, and
+        the later steps run without it.
     created_utc : str, optional
         Creation date of the constants (default: now).
 
     Raises
     ------
     CalibrationError
-        Unknown role, missing run file, or a step that raised (message names the step).
+        Unknown role, missing run file, or (``strict``) a step that raised, naming the step.
     Cancelled
         If ``cancel`` was set.
     """
@@ -237,8 +245,8 @@ def replay_steps(
         if rq_path is None and run.raw_path:
             rq_path = str(rq_path_beside(run.raw_path))
         table = _matching_rq(run.raw_path, rq_path)
-        strict = do_spe or role in overrides or run.rq_path is None
-        if strict and table is not None and not _same_gains(table, session):
+        check_gains = do_spe or role in overrides or run.rq_path is None
+        if check_gains and table is not None and not _same_gains(table, session):
             table = None
         if table is None and run.raw_path:
             table, rq_path = _reduce(session, role, run.raw_path, rq_dir, cancel)
@@ -257,16 +265,23 @@ def replay_steps(
         from analysis_core.cuts import CutSet
 
         cuts = CutSet.from_dict(session.cuts)
+    failed: dict[str, str] = {}
     for step in steps:
         check_cancel(cancel)
         inputs = StepInputs(
             rq=tables, raw_paths=raw_paths, cuts=cuts, gains=session.gains, results=results
         )
-        results[step] = _run_step(step, inputs, session.settings)
+        try:
+            results[step] = _run_step(step, inputs, session.settings)
+        except CalibrationError as exc:
+            if strict:
+                raise
+            log.warning("%s", exc)
+            failed[step] = str(exc)
         tick()
     session = replace(session, runs=runs)
     constants = constants_for(session, tables, results, session_file, created_utc)
-    return ReplayOutcome(constants, results, session, tuple(reduced))
+    return ReplayOutcome(constants, results, session, tuple(reduced), failed)
 
 
 def _same_gains(table: Any, session: CalibrationSession) -> bool:
@@ -343,7 +358,7 @@ def replay(
 ) -> dict[str, Any]:
     """Replay ``session`` and return the calibration-constants document.
 
-    Same parameters as ``replay_steps`` (``session_file``, ``rq_dir``, ``spe``,
+    Same parameters as ``replay_steps`` (``session_file``, ``rq_dir``, ``spe``, ``strict``,
     ``created_utc`` as keywords).
     """
     return replay_steps(session, run_overrides, progress, cancel, **options).constants

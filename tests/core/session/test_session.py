@@ -193,3 +193,24 @@ def test_replay_can_be_cancelled_between_stages(runs, tmp_path):
     assert seen == [1]
     # the finished reduction stays (complete, atomic); the cancelled one left nothing behind
     assert sorted(p.name for p in tmp_path.glob("*_rq.h5")) == ["background_rq.h5"]
+
+
+def test_a_failing_step_stops_the_replay_unless_asked_to_keep_going(
+    runs, tmp_path, monkeypatch, capsys
+):
+    bad_peak = {"peaks": {"kr_41": {**PEAK_SETTINGS["peaks"]["kr_41"], "role": "co57"}}}
+    session = replace(_session(runs), settings={**_session(runs).settings, "peak_fit": bad_peak})
+    with pytest.raises(CalibrationError, match=r"step 'peak_fit': .*co57"):
+        replay(session, rq_dir=tmp_path)
+    out = replay_steps(session, rq_dir=tmp_path, strict=False)
+    assert "co57" in out.failed["peak_fit"]
+    assert "linearity" in out.failed  # nothing to fit without the peak
+    assert out.constants["light_yield"] == {}
+    monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+    path = save_session(tmp_path / "s.json", session)
+    args = ["session", "run", str(path), "--out", str(tmp_path / "c.json")]
+    assert cli_main.main([*args, "--json"]) == 2
+    assert "step 'peak_fit'" in capsys.readouterr().err
+    assert not (tmp_path / "c.json").exists()  # no partial output
+    assert cli_main.main([*args, "--keep-going", "--json"]) == 0
+    assert set(json.loads(capsys.readouterr().out)["failed"]) == {"peak_fit", "linearity"}
