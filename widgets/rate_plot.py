@@ -28,12 +28,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from widgets.elided_label import ElidedLabel
 from widgets.plot_export import PlotExporter
 from widgets.spectrum_fit_plot import FitCurve, LogView, SwitchableLogAxis, style_plot
 
@@ -76,9 +76,7 @@ class RatePlot(QWidget):
         self._view = LogView()
         self._items: list[pg.GraphicsObject] = []
 
-        self._title = QLabel(self)
-        self._title.setTextFormat(Qt.TextFormat.PlainText)
-        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._title = ElidedLabel(self)
         self._log_box = QCheckBox("Log scale", self)
         self._log_box.setToolTip("Logarithmic rate axis (an exponential decay is a line)")
         self._log_box.setFocusPolicy(Qt.FocusPolicy.NoFocus)

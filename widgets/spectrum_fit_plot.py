@@ -32,12 +32,12 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QPushButton,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from widgets.elided_label import ElidedLabel
 from widgets.plot_export import PlotExporter
 from widgets.plot_log_axis import LogAxis
 
@@ -204,9 +204,7 @@ class SpectrumFitPlot(QWidget):
         self._setting_range = False
         self._view = LogView()
 
-        self._title = QLabel(self)
-        self._title.setTextFormat(Qt.TextFormat.PlainText)
-        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._title = ElidedLabel(self)
         self._log_box = QCheckBox("Log scale", self)
         self._log_box.setToolTip("Logarithmic value axis (empty and negative bins at a floor)")
         self._log_box.toggled.connect(self.set_log_scale)

@@ -24,12 +24,12 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QHBoxLayout,
     QLabel,
-    QSizePolicy,
     QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from widgets.elided_label import ElidedLabel
 from widgets.plot_export import PlotExporter
 from widgets.spectrum_fit_plot import style_plot
 
@@ -56,9 +56,7 @@ class TimeMapPlot(QWidget):
         self._counts = np.zeros((0, 0))
         self._log = True
 
-        self._title = QLabel(self)
-        self._title.setTextFormat(Qt.TextFormat.PlainText)
-        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self._title = ElidedLabel(self)
         self._log_box = QCheckBox("Log colours", self)
         self._log_box.setChecked(True)
         self._log_box.setToolTip("Colour by log10(counts); empty bins are white")
