@@ -45,6 +45,19 @@ def _value_text(value: Any) -> str:
     return str(value)
 
 
+def _nested(values: Sequence[Any]) -> bool:
+    return any(isinstance(x, (Mapping, list)) for x in values)
+
+
+def _count_text(value: Mapping[str, Any] | list[Any]) -> str:
+    n = len(value)
+    if isinstance(value, Mapping):
+        return f"{n} entr{'y' if n == 1 else 'ies'}"
+    if n > 32 and not _nested(value):
+        return f"[{n} numbers]"
+    return f"{n} item{'s' if n != 1 else ''}"
+
+
 class ConstantsView(QWidget):
     """Tree and JSON views of a document.
 
@@ -91,24 +104,15 @@ class ConstantsView(QWidget):
             item = QTreeWidgetItem(parent, [name, ""])
             self._items[sub] = item
             if isinstance(v, (Mapping, list)) and v:
-                n = len(v)
-                item.setText(
-                    1,
-                    f"{n} entr{'y' if n == 1 else 'ies'}"
-                    if isinstance(v, Mapping)
-                    else f"{n} item{'s' * (n != 1)}",
-                )
+                item.setText(1, _count_text(v))
                 item.setForeground(1, QBrush(QColor("#808080")))
-                if (
-                    isinstance(v, list)
-                    and n > 32
-                    and not any(isinstance(x, (Mapping, list)) for x in v)
-                ):
-                    item.setText(1, f"[{n} numbers]")
-                    continue
+                if isinstance(v, list) and len(v) > 32 and not _nested(v):
+                    continue  # long plain arrays (histograms) stay a one-line summary
                 self._fill(item, v, sub)
+            elif isinstance(v, (Mapping, list)):
+                item.setText(1, "empty")
             else:
-                item.setText(1, _value_text(v) if not isinstance(v, (Mapping, list)) else "empty")
+                item.setText(1, _value_text(v))
 
     def find(self, path: str) -> QTreeWidgetItem | None:
         """Return the tree item of a dotted path, or None."""

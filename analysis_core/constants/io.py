@@ -99,17 +99,20 @@ def dumps_constants(doc: Mapping[str, Any]) -> str:
 
 
 def write_constants(path: str | os.PathLike[str], doc: Mapping[str, Any]) -> Path:
-    """Validate ``doc`` and write it atomically to ``path``; return the path.
+    """Validate ``doc``, write it atomically to ``path``, read it back; return the path.
 
     Raises
     ------
     ConstantsFormatError
-        The document breaks the schema (nothing is written).
+        The document breaks the schema (nothing is written), or the file read back differs
+        from what was written.
     """
     path = Path(path)
     plain = json_ready(doc)
     validate_constants(plain, path)
     atomic_write_text(path, dumps_constants(plain))
+    if read_constants(path) != plain:
+        raise ConstantsFormatError(path, "the file read back differs from what was written")
     return path
 
 
