@@ -260,3 +260,32 @@ def test_rapid_drags_last_request_wins(qtbot, reduced_kr):
     assert _counts(ctrl.last_update.rows) == _counts(survival(final, table))
     qtbot.waitUntil(lambda: w.ctx.jobs.active_count() == 0, timeout=5000)
     w.close()
+
+
+def test_undo_redo_cut_edits(setup, qtbot):
+    w, ctrl, pane, _, table = setup
+    start = w.ctx.calib.cuts
+    band = pane.shape("f90_pe", "ER F90 band")
+    for lo in (0.21, 0.22, 0.23):  # one drag of three steps, then released
+        band.drag_to(lo, 0.4, finish=False)
+    band.drag_to(0.24, 0.4)
+    band.drag_to(0.26, 0.4)  # a second drag
+    undo, redo = ctrl.undo.undo_action, ctrl.undo.redo_action
+    assert undo.text() == "Undo move ER F90 band"
+    undo.trigger()
+    assert w.ctx.calib.cuts.get("ER F90 band").lo == pytest.approx(0.24)  # end of drag 1
+    undo.trigger()
+    assert w.ctx.calib.cuts == start  # the whole first drag is one step
+    assert band.region() == pytest.approx((0.2, 0.45))  # the shape follows
+    _settle(qtbot, ctrl)
+    assert _counts(ctrl.last_update.rows) == _counts(survival(start, table))
+    redo.trigger()
+    assert w.ctx.calib.cuts.get("ER F90 band").lo == pytest.approx(0.24)
+    pane.cut_list.set_enabled("ftop range", False)
+    undo.trigger()
+    assert w.ctx.calib.cuts.get("ftop range").enabled is True
+    assert pane.cut_list.rows()[-1].enabled is True
+    # A cut set from elsewhere (a session) clears the history.
+    w.ctx.calib.set_cuts(default_cutset())
+    assert not undo.isEnabled()
+    assert undo.shortcut().toString() == "Ctrl+Z"

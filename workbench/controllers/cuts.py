@@ -16,6 +16,8 @@ What to use when
 - A click on a 2D bin lists its events and makes the first the current event of
   ``ctx.state`` (the waveform browser shows it); Previous/Next step through the bin.
 - Pane choices (the run) are stored with ``ctx.calib.set_settings("cuts", ...)``.
+- Every cut edit is an undoable step (``CutsUndo``; one drag is one step): Ctrl+Z / Ctrl+Shift+Z
+  on the pane, or its Undo/Redo buttons.
 
 Signals
 -------
@@ -56,6 +58,7 @@ from workbench.controllers.cuts_edit import (
     polygon_cut,
     rotated_cut,
 )
+from workbench.controllers.cuts_undo import CutsUndo
 from workbench.panes.cuts import CutsPane
 from workbench.registry import PaneBinding
 
@@ -113,6 +116,8 @@ class CutsController(QObject):
         self._timer.setSingleShot(True)
         self._timer.setInterval(THROTTLE_MS)
         self._timer.timeout.connect(self._on_timer)
+        self.undo = CutsUndo(ctx.calib, self)
+        pane.add_undo_actions(self.undo.undo_action, self.undo.redo_action)
 
         s, c = ctx.state, ctx.calib
         s.runs_changed.connect(self._on_runs_changed)
@@ -122,7 +127,7 @@ class CutsController(QObject):
         c.settings_changed.connect(self._on_settings_changed)
         pane.run_selected.connect(self._on_run_selected)
         pane.shape_changed.connect(self._on_shape_changed)
-        pane.shape_finished.connect(self._on_shape_changed)
+        pane.shape_finished.connect(self._on_shape_finished)
         pane.add_polygon_requested.connect(self._on_add_polygon_requested)
         pane.add_rotated_requested.connect(self._on_add_rotated_requested)
         pane.reset_requested.connect(self._on_reset_requested)
@@ -323,20 +328,27 @@ class CutsController(QObject):
         self._pane.show_status(f"failed: {message}")
 
     # ------------------------------------------------------------------ pane intents
-    def _set_cuts(self, cutset: CutSet) -> None:
+    def _set_cuts(self, cutset: CutSet, text: str, *, drag: str = "") -> None:
         self._pane.cut_list.show_error("")
-        self._ctx.calib.set_cuts(cutset)
+        self.undo.apply(cutset, text, drag=drag)
 
     @Slot(str, str, object)
     def _on_shape_changed(self, name: str, kind: str, params: object) -> None:
         try:
-            self._set_cuts(apply_shape(self.cutset, name, kind, params))
+            self._set_cuts(apply_shape(self.cutset, name, kind, params), f"move {name}", drag=name)
         except (CutError, KeyError) as exc:
             self._pane.cut_list.show_error(str(exc))
 
+    @Slot(str, str, object)
+    def _on_shape_finished(self, name: str, kind: str, params: object) -> None:
+        self._on_shape_changed(name, kind, params)
+        self.undo.close_drag()  # the next drag is a step of its own
+
     @Slot(str, bool)
     def _on_enabled_toggled(self, name: str, enabled: bool) -> None:
-        self._set_cuts(self.cutset.with_enabled(name, enabled))
+        self._set_cuts(
+            self.cutset.with_enabled(name, enabled), f"{'enable' if enabled else 'disable'} {name}"
+        )
 
     @Slot(str, str)
     def _on_expression_edited(self, name: str, text: str) -> None:
@@ -347,7 +359,7 @@ class CutsController(QObject):
             self._pane.cut_list.set_rows(cut_rows(cs, self._last.rows if self._last else []))
             self._pane.cut_list.show_error(str(exc))
             return
-        self._set_cuts(cs.with_cut(cut))
+        self._set_cuts(cs.with_cut(cut), f"edit {name}")
 
     @Slot(str, str)
     def _on_add_requested(self, name: str, text: str) -> None:
@@ -360,25 +372,27 @@ class CutsController(QObject):
         except CutError as exc:
             self._pane.cut_list.show_error(str(exc))
             return
-        self._set_cuts(cs.with_cut(cut))
+        self._set_cuts(cs.with_cut(cut), f"add {name}")
         self._pane.cut_list.clear_new_cut()
 
     @Slot(str)
     def _on_remove_requested(self, name: str) -> None:
         if name in self.cutset:
-            self._set_cuts(self.cutset.without(name))
+            self._set_cuts(self.cutset.without(name), f"remove {name}")
 
     @Slot(str, object)
     def _on_add_polygon_requested(self, plot: str, vertices: Any) -> None:
-        self._set_cuts(self.cutset.with_cut(polygon_cut(self.cutset, plot, vertices)))
+        cut = polygon_cut(self.cutset, plot, vertices)
+        self._set_cuts(self.cutset.with_cut(cut), f"add {cut.name}")
 
     @Slot(object)
     def _on_add_rotated_requested(self, view: Any) -> None:
-        self._set_cuts(self.cutset.with_cut(rotated_cut(self.cutset, view)))
+        cut = rotated_cut(self.cutset, view)
+        self._set_cuts(self.cutset.with_cut(cut), f"add {cut.name}")
 
     @Slot()
     def _on_reset_requested(self) -> None:
-        self._set_cuts(default_cutset())
+        self._set_cuts(default_cutset(), "default cuts")
 
     @Slot(str, float, float, float, float)
     def _on_bin_clicked(self, plot: str, x0: float, x1: float, y0: float, y1: float) -> None:

@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
     QGridLayout,
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -119,7 +121,7 @@ class CutsPane(QWidget):
         self.reset_button = QPushButton("Defaults", self)
         self.reset_button.setToolTip("Replace every cut by the default quality, F90 and ftop cuts")
         self.reset_button.clicked.connect(self.reset_requested)
-        top = QHBoxLayout()
+        top = self._top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel("Run:", self))
         top.addWidget(self.run_combo, 1)
@@ -232,6 +234,15 @@ class CutsPane(QWidget):
     def show_status(self, text: str) -> None:
         """Show a one-line summary (events passing, timing)."""
         self.status.setText(text)
+
+    def add_undo_actions(self, undo: QAction, redo: QAction) -> None:
+        """Put Undo/Redo buttons in the top bar; their shortcuts act anywhere in the pane."""
+        for index, action in ((2, undo), (3, redo)):  # after the run chooser
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self._top.insertWidget(index, button)
+            self.addAction(action)
 
     def showEvent(self, event: Any) -> None:  # noqa: N802 (Qt override)
         """Give the plots 60 % of the height the first time the pane is shown."""
