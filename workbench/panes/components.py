@@ -116,6 +116,7 @@ class ComponentsPane(QWidget):
             lambda v: self.settings_edited.emit("components_a", {"delayed_min_adc": float(v)})
         )
         self.table_a = _table(["Step", "Amplitude (ADC)", "Light (PE)", "Y (PE/keV)"], page)
+        self.table_a.setMinimumHeight(96)  # header and both rows without a scroll bar
         grid = QGridLayout()
         grid.addWidget(self.prompt_plot, 0, 0)
         grid.addWidget(self.sap_plot, 0, 1)
