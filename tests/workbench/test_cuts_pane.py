@@ -271,7 +271,7 @@ def test_undo_redo_cut_edits(setup, qtbot):
     band.drag_to(0.24, 0.4)
     band.drag_to(0.26, 0.4)  # a second drag
     undo, redo = ctrl.undo.undo_action, ctrl.undo.redo_action
-    assert undo.text() == "Undo move ER F90 band"
+    assert undo.toolTip() == "Undo move ER F90 band (Ctrl+Z)"
     undo.trigger()
     assert w.ctx.calib.cuts.get("ER F90 band").lo == pytest.approx(0.24)  # end of drag 1
     undo.trigger()
