@@ -10,8 +10,10 @@ What to use when
   job (``key="peak_fit:<peak>"``: the latest request wins) with ``compute_peak``, which is what
   ``compute_peak_fit`` does per peak, so the GUI's numbers equal a headless replay's.
 - Recomputation: an edit of the form or a dragged range refits the shown peak; new cuts, new
-  run roles or a new RQ table refit every configured peak. A peak shown for the first time gets
-  settings suggested from its data (``spectrum_fit_compute.suggest_peak_settings``).
+  run roles or a new RQ table refit every configured peak. A peak whose run appears gets
+  settings suggested from its data (``spectrum_fit_compute.suggest_peak_settings``) and is
+  fitted, so every peak of an opened campaign has a result; suggested settings follow new runs
+  until the user edits them.
 - Scripts and tests: ``set_peak(key)``, ``set_fit_range(lo, hi)``, ``edit(**settings)``,
   ``refit_all()``, ``inputs()``.
 """
@@ -375,7 +377,14 @@ class SpectrumFitController(QObject):
         inputs = self.inputs()
         # Settings never edited by the user are suggested again with the new runs (e.g. the
         # background run arrived after the Kr run: the Kr peak is then fitted after subtraction).
-        again = frozenset(k for k in self._auto if peak_by_key(k).role in inputs.rq)
+        # Peaks never configured whose run is there are fitted too, so that every calibration
+        # peak of the campaign has a result (the linearity step uses all of them).
+        configured = self._ctx.calib.settings(STEP).get("peaks", {})
+        again = frozenset(
+            p.key
+            for p in PEAKS
+            if p.role in inputs.rq and (p.key in self._auto or p.key not in configured)
+        )
         for key in sorted(again):
             self._suggest(peak_by_key(key), inputs)
         self.refit_all(skip=again)
