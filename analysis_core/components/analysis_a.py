@@ -142,9 +142,11 @@ class ComponentsAResult:
     delayed_hist, template_hist, delayed_fit : Hist1D, Hist1D, FitResult
         Delayed amplitudes of the Kr window events, the 39Ar template, the fit.
     delay_hist, delay_fit : Hist1D, FitResult
-        Delays of the delayed-pulse events (4 ns bins) and the half-life fit.
+        Delays of the delayed-pulse events (16 ns bins) and the half-life fit (4 ns bins).
     light_32, light_9 : ComponentLight
         The 32.1 and 9.4 keV light.
+    messages : tuple of str
+        Warnings that did not stop the step (e.g. a small template, a failed delay fit).
     """
 
     settings: dict[str, Any]

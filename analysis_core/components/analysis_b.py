@@ -99,6 +99,8 @@ class ComponentsBResult:
         F90(I) of the 57Co run.
     system : System44Result
         Solution of system (4.4).
+    messages : tuple of str
+        Warnings that did not stop the step (e.g. a small template, a failed delay fit).
     """
 
     settings: dict[str, Any]
