@@ -208,3 +208,15 @@ def test_thread_pool_run_reaches_the_same_results(qtbot, kr_run):
     finally:
         qtbot.waitUntil(lambda: w.ctx.jobs.active_count() == 0, timeout=10000)
         w.close()
+
+
+def test_closing_the_kr_run_clears_the_results(gui, kr_run):
+    window, _, pane = gui
+    window.ctx.loader.open_files([str(kr_run)])
+    assert _result(window, "halflife") is not None
+    window.ctx.state.remove_run(str(kr_run.resolve()))
+    assert _result(window, "halflife") is None
+    assert _result(window, "delay") is None
+    assert "No Kr run is open" in pane.rate.message()
+    assert "No Kr run is open" in pane.delay.message()
+    assert window.ctx.notifier.errors == []

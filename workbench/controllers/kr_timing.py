@@ -179,12 +179,13 @@ class KrTimingController(QObject):
     # ------------------------------------------------------------------ jobs
     def _submit(self, step: str) -> None:
         settings = self.settings(step)
-        if settings is None:
-            return
+        inputs = step_inputs(self._ctx)
+        if settings is None or settings.get("role", "kr") not in inputs.rq:
+            return  # no reduced Kr run: refresh() shows what to do
         self._ctx.jobs.submit(
             run_step,
             _COMPUTE[step],
-            step_inputs(self._ctx),
+            inputs,
             settings,
             key=f"kr_timing:{step}",
             on_done=functools.partial(self._on_step_done, step),
