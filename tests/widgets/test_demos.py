@@ -8,7 +8,15 @@ import pytest
 
 
 @pytest.mark.parametrize(
-    "name", ["event_stepper", "job_status", "rq_table", "run_list", "waveform_plot"]
+    "name",
+    [
+        "charge_spectrum_plot",
+        "event_stepper",
+        "job_status",
+        "rq_table",
+        "run_list",
+        "waveform_plot",
+    ],
 )
 def test_demo_builds(qtbot, name):
     module = importlib.import_module(f"widgets.{name}")
