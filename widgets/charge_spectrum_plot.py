@@ -337,6 +337,7 @@ def demo() -> ChargeSpectrumPlot:
     w.set_spectrum(edges, counts, title="demo: LED charge, top PMT")
     w.set_model(comps)
     w.set_markers([(210.0, "μ = 210"), (180.0, "mean = 180")])
+    w.setWindowTitle("ChargeSpectrumPlot demo")
     return w
 
 
