@@ -2,9 +2,7 @@
 
 What to use when
 ----------------
-- ``register(subparsers)``: adds ``components`` to a ``larcal`` parser (the command-line module
-  list imports ``analysis_core.cli.<name>``: a one-line ``analysis_core/cli/components.py``
-  re-exporting ``register`` plugs it in).
+- ``register(subparsers)``: adds ``components`` to the ``larcal`` parser.
 - ``larcal components --kr KR_RQ.h5 --background BKG_RQ.h5 --co57 CO57_RQ.h5 [--analysis A|B]
   [--settings-a JSON] [--settings-b JSON] [--cut EXPR] --json``: the same
   ``compute_components_a/b`` the GUI and the session replay call. JSON: per analysis the 9.4 and
