@@ -50,6 +50,7 @@ from iminuit import cost as icost
 from numpy.typing import ArrayLike, NDArray
 
 from analysis_core.errors import FitError
+from analysis_core.fitting.costs import BinnedPoissonDeviance
 from analysis_core.fitting.peak_models import (
     MODELS,
     PeakModel,
@@ -76,6 +77,8 @@ COSTS = ("auto", "chi2", "poisson")
 LOW_COUNTS = 20
 #: A peak whose area is below this many standard errors is reported as not significant.
 MIN_SIGNIFICANCE = 2.0
+#: ``minimize`` messages after which the fit is restarted from where it stopped.
+_RETRY = ("no convergence", "covariance matrix not accurate", "minimum not valid")
 
 
 def _unpack(
@@ -257,13 +260,17 @@ def fit_peak(
             limits[n] = (0.0, None)
         elif n == "tail":
             limits[n] = (0.05, 20.0)
+        elif n == "bkg_slope":
+            # at most 50 e-folds across the range: enough for any spectrum, no overflow
+            limits[n] = (-50.0 / span, 50.0 / span)
+            guess[n] = min(max(guess[n], -25.0 / span), 25.0 / span)
 
     if cost_used == "poisson":
 
-        def scaled_cdf(x: NDArray[np.float64], *p: float) -> NDArray[np.float64]:
-            return ev.cdf(x, p)
+        def expected(*p: float) -> NDArray[np.float64]:
+            return np.diff(ev.cdf(xe, p))
 
-        cost_fn: Any = icost.ExtendedBinnedNLL(cr, xe, scaled_cdf, name=names)
+        cost_fn: Any = BinnedPoissonDeviance(cr, expected)
     else:
         var = np.array(cr if vr is None else vr, dtype=float)
         good = np.isfinite(var) & (var > 0)
@@ -281,14 +288,38 @@ def fit_peak(
         cost_fn = icost.LeastSquares(x2, cr, np.sqrt(var), per_bin, name=names)
 
     fit = minimize(
-        cost_fn,
-        guess,
-        limits=limits,
-        fixed=fixed,
-        n_data=cr.size,
-        model=model,
-        cost_name=cost_used,
+        cost_fn, guess, limits=limits, fixed=fixed, n_data=cr.size, model=model, cost_name=cost_used
     )
+    for _ in range(2):
+        # MIGRAD started far from the minimum (wide ranges, strong backgrounds) often stops
+        # short; restarting from where it stopped usually converges
+        if not fit.message.startswith(_RETRY) or not all(map(math.isfinite, fit.values)):
+            break
+        fit = minimize(
+            cost_fn,
+            fit.params(),
+            limits=limits,
+            fixed=fixed,
+            n_data=cr.size,
+            model=model,
+            cost_name=cost_used,
+        )
+    slope_fixed = False
+    if model == "gauss+exp" and not fit.valid and "bkg_slope" not in fixed:
+        c0, c0_err = fit["bkg_c0"], fit.error("bkg_c0")
+        if math.isfinite(c0) and not abs(c0) > 2.0 * c0_err:
+            # no background: its slope is undetermined and MIGRAD wanders along it; the
+            # background is then a constant (consistent with zero)
+            slope_fixed = True
+            fit = minimize(
+                cost_fn,
+                {**guess, "bkg_slope": 0.0},
+                limits=limits,
+                fixed=(*fixed, "bkg_slope"),
+                n_data=cr.size,
+                model=model,
+                cost_name=cost_used,
+            )
     extra = _derived(fit, names)
     extra.update(
         {
@@ -299,6 +330,7 @@ def fit_peak(
             "x_ref": x_ref,
             "tail_side": tail,
             "cost_reason": reason,
+            "bkg_slope_fixed": slope_fixed,
         }
     )
     message = _judge(fit, extra, x_lo, x_hi, float(widths.min()))

@@ -126,15 +126,17 @@ def exp_cdf(
     Uses ``expm1`` so that ``slope -> 0`` goes smoothly to the flat background.
     """
     u = np.asarray(x, dtype=float) - x_lo
-    start = c0 * math.exp(slope * (x_lo - x_ref))
+    # exponents are clipped at +-700 (exp(700) ~ 1e304): a wild trial slope during a fit gives
+    # a huge but finite cost instead of an overflow
+    start = c0 * math.exp(min(max(slope * (x_lo - x_ref), -700.0), 700.0))
     if abs(slope) * max(float(np.max(np.abs(u))) if u.size else 0.0, 1e-300) < 1e-12:
         return start * u
-    return start * np.expm1(slope * u) / slope
+    return start * np.expm1(np.clip(slope * u, -700.0, 700.0)) / slope
 
 
 def exp_pdf(x: ArrayLike, c0: float, slope: float, x_ref: float) -> NDArray[np.float64]:
     """Return ``c0 exp(slope (x - x_ref))``."""
-    return c0 * np.exp(slope * (np.asarray(x, dtype=float) - x_ref))
+    return c0 * np.exp(np.clip(slope * (np.asarray(x, dtype=float) - x_ref), -700.0, 700.0))
 
 
 def template_cdf(
