@@ -274,3 +274,14 @@ def test_every_peak_with_a_run_is_fitted(gui, runs, tmp_path):
     y_kr = peaks["kr_41"].fit["mean"] / peaks["kr_41"].energy_kev
     assert am_fit["mean"] / peaks["am241_59"].energy_kev == pytest.approx(y_kr, rel=0.05)
     assert pane.current_peak() == "kr_41"  # the view stayed on the shown peak
+
+
+def test_cuts_that_keep_nothing_are_explained(gui, runs):
+    window, ctrl, pane = gui
+    window.ctx.calib.set_cuts(CutSet().with_cut(RangeCut("impossible", "ftop", 2.0, 3.0)))
+    _open(window, runs["kr"], runs["bkg"])
+    assert window.ctx.calib.result("peak_fit") is None
+    assert "no event with total_pe > 0 after the cuts" in pane.params.status_text()
+    assert window.ctx.notifier.last_error.title == "Peak fit 41.5 keV"
+    window.ctx.calib.set_cuts(None)  # cuts removed: the peak is found and fitted
+    assert _kr(window).fit.valid

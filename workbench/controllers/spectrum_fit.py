@@ -33,7 +33,7 @@ from workbench.context import AppContext
 from workbench.controllers.spectrum_fit_compute import (
     PeakOutcome,
     fit_one_peak,
-    suggest_peak_settings,
+    suggest_or_reason,
 )
 from workbench.controllers.spectrum_fit_inputs import inputs_signature, pe_columns, step_inputs
 from workbench.controllers.spectrum_fit_present import (
@@ -62,7 +62,6 @@ class SpectrumFitController(QObject):
         self._current = PEAKS[0].key
         self._errors: dict[str, str] = {}
         self._notified: dict[str, str] = {}
-        self._suggesting: set[str] = set()
         self._auto: set[str] = set()  # peaks whose settings were suggested, not edited yet
         self._writing = False
         self._signature: tuple[Any, ...] = ()
@@ -263,12 +262,11 @@ class SpectrumFitController(QObject):
 
     # ------------------------------------------------------------------ jobs
     def _suggest(self, peak: Peak, inputs: StepInputs) -> None:
-        self._suggesting.add(peak.key)
         if peak.key == self._current and self._result(peak.key) is None:
             self._pane.plot.clear(f"Looking for the {peak.energy_kev:g} keV peak…")
             self._pane.params.clear("")
         self._ctx.jobs.submit(
-            suggest_peak_settings,
+            suggest_or_reason,
             inputs,
             peak,
             key=f"peak_fit_suggest:{peak.key}",
@@ -276,8 +274,11 @@ class SpectrumFitController(QObject):
             on_error=functools.partial(self._on_suggest_failed, peak.key),
         )
 
-    def _on_suggested(self, key: str, settings: dict[str, Any]) -> None:
-        self._suggesting.discard(key)
+    def _on_suggested(self, key: str, outcome: tuple[dict[str, Any] | None, str]) -> None:
+        settings, reason = outcome
+        if settings is None:
+            self._on_peak_failed(key, reason)
+            return
         if self.peak_settings(key) is None or key in self._auto:
             self._store(key, settings)
             self._auto.add(key)
@@ -286,7 +287,6 @@ class SpectrumFitController(QObject):
         self._submit(key)
 
     def _on_suggest_failed(self, key: str, message: str) -> None:
-        self._suggesting.discard(key)
         self._errors[key] = message
         if key == self._current:
             self._show_current()

@@ -28,7 +28,13 @@ from analysis_core.histograms import histogram1d, livetime_scale
 from analysis_core.steps import StepInputs
 from workbench.controllers.spectrum_fit_present import Peak
 
-__all__ = ["PeakOutcome", "fit_one_peak", "nice_width", "suggest_peak_settings"]
+__all__ = [
+    "PeakOutcome",
+    "fit_one_peak",
+    "nice_width",
+    "suggest_or_reason",
+    "suggest_peak_settings",
+]
 
 #: Bins across a suggested fit range.
 BINS_ACROSS_RANGE = 30
@@ -132,3 +138,11 @@ def suggest_peak_settings(
         "background_role": "background" if subtract and "background" in inputs.rq else None,
         "apply_cuts": bool(apply_cuts),
     }
+
+
+def suggest_or_reason(inputs: StepInputs, peak: Peak) -> tuple[dict[str, Any] | None, str]:
+    """Return ``(settings, "")`` from ``suggest_peak_settings``, or ``(None, reason)``."""
+    try:
+        return suggest_peak_settings(inputs, peak), ""
+    except LarcalError as exc:
+        return None, str(exc)
