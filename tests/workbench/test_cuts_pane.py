@@ -289,3 +289,23 @@ def test_undo_redo_cut_edits(setup, qtbot):
     w.ctx.calib.set_cuts(default_cutset())
     assert not undo.isEnabled()
     assert undo.shortcut().toString() == "Ctrl+Z"
+
+
+def test_pe_axis_range(setup, qtbot):
+    w, ctrl, pane, _, table = setup
+    pane.pe_max_spin.setValue(400.0)  # as typed (keyboard tracking off: one signal)
+    _settle(qtbot, ctrl)
+    assert ctrl._run.binning.ranges["total_pe"] == (0.0, 400.0)
+    x_edges, _ = pane.hist2d["f90_pe"].edges()
+    assert (x_edges[0], x_edges[-1]) == (0.0, 400.0)
+    assert w.ctx.calib.settings("cuts")["pe_max"] == 400.0
+    pe = table["total_pe"]
+    assert pane.hist1d["pe"].counts("all").sum() == int(np.count_nonzero((pe >= 0) & (pe < 400)))
+    pane.pe_max_spin.setValue(0.0)  # back to automatic
+    _settle(qtbot, ctrl)
+    assert w.ctx.calib.settings("cuts")["pe_max"] is None
+    auto = ctrl._run.binning.ranges["total_pe"][1]
+    finite = pe[np.isfinite(pe)]
+    # Automatic end: min(1.1 x 99.5th percentile, 3 x median) of the data.
+    expected = min(1.1 * np.percentile(finite, 99.5), 3 * np.median(finite))
+    assert auto == pytest.approx(expected, rel=1e-9)

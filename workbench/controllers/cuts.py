@@ -30,33 +30,31 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal, Slot
 
 from analysis_core.cuts import CutError, CutSet, ExpressionCut, MaskCache, default_cutset
 from analysis_core.rqfile import RQTable
-from widgets.cut_list import format_fraction
 from workbench.context import AppContext
 from workbench.controllers.cuts_compute import (
     PLOTS_2D,
-    Binning,
-    CutsOverview,
     CutsUpdate,
-    compute_overview,
-    compute_update,
-    default_binning,
+    LoadedRun,
     events_in_bin,
+    load_run,
     shapes_for,
+    timed_update,
 )
 from workbench.controllers.cuts_edit import (
     apply_shape,
     as_cutset,
+    bin_label,
     cut_rows,
     expression_error,
     polygon_cut,
     rotated_cut,
+    status_text,
 )
 from workbench.controllers.cuts_undo import CutsUndo
 from workbench.panes.cuts import CutsPane
@@ -76,19 +74,6 @@ _NO_RUN = (
 )
 
 
-@dataclass(frozen=True, eq=False)
-class _Loaded:
-    path: str
-    table: RQTable
-    binning: Binning
-    overview: CutsOverview
-
-
-def _load(path: str, table: RQTable) -> _Loaded:
-    binning = default_binning(table)
-    return _Loaded(path, table, binning, compute_overview(table, binning))
-
-
 class CutsController(QObject):
     """Wires the Cuts pane to ``ctx.state``, ``ctx.calib`` and jobs (see the module docstring).
 
@@ -106,7 +91,7 @@ class CutsController(QObject):
         super().__init__(pane)
         self._ctx = ctx
         self._pane = pane
-        self._run: _Loaded | None = None
+        self._run: LoadedRun | None = None
         self._loading = ""
         self._cache: MaskCache | None = None
         self._last: CutsUpdate | None = None
@@ -126,6 +111,7 @@ class CutsController(QObject):
         c.cuts_changed.connect(self._on_cuts_changed)
         c.settings_changed.connect(self._on_settings_changed)
         pane.run_selected.connect(self._on_run_selected)
+        pane.pe_max_changed.connect(self._on_pe_max_changed)
         pane.shape_changed.connect(self._on_shape_changed)
         pane.shape_finished.connect(self._on_shape_finished)
         pane.add_polygon_requested.connect(self._on_add_polygon_requested)
@@ -208,16 +194,30 @@ class CutsController(QObject):
     def _on_settings_changed(self, step: str) -> None:
         if step != SETTINGS_STEP:
             return
+        self._pane.show_pe_max(self._pe_max() or 0.0)
         stored = self._ctx.calib.settings(SETTINGS_STEP).get("run")
         if stored and stored != self.run_path and stored in dict(self._reduced_runs()):
             self._pane.show_runs(self._reduced_runs(), stored)
             self._load_run(stored)
 
     def _store_settings(self, path: str) -> None:
+        self._store("run", path)
+
+    def _store(self, key: str, value: Any) -> None:
         settings = self._ctx.calib.settings(SETTINGS_STEP)
-        if settings.get("run") != path:
-            settings["run"] = path
+        if settings.get(key) != value:
+            settings[key] = value
             self._ctx.calib.set_settings(SETTINGS_STEP, settings)
+
+    def _pe_max(self) -> float | None:
+        value = self._ctx.calib.settings(SETTINGS_STEP).get("pe_max")
+        return float(value) if value else None
+
+    @Slot(float)
+    def _on_pe_max_changed(self, value: float) -> None:
+        self._store("pe_max", float(value) if value > 0 else None)
+        if self._run is not None:
+            self._load_run(self._run.path)
 
     def _load_run(self, path: str) -> None:
         table = self._ctx.state.rq(path)
@@ -229,11 +229,11 @@ class CutsController(QObject):
         name = self._ctx.state.run(path).name
         self._pane.show_status(f"{name}: histogramming {len(table):,} events…")
         self._ctx.jobs.submit(
-            _load, path, table, key="cuts-overview",
+            load_run, path, table, self._pe_max(), key="cuts-overview",
             on_done=self._on_loaded, on_error=self._on_job_error,
         )  # fmt: skip
 
-    def _on_loaded(self, loaded: _Loaded) -> None:
+    def _on_loaded(self, loaded: LoadedRun) -> None:
         if loaded.path != self._loading or self._ctx.state.rq(loaded.path) is not loaded.table:
             return  # a newer choice or a newer reduction superseded this one
         self._loading = ""
@@ -284,7 +284,7 @@ class CutsController(QObject):
         t_request, self._t_request = self._t_request, None
         run = self._run
         self._ctx.jobs.submit(
-            _timed_update, run.table, self.cutset, run.binning, self._cache, t_request,
+            timed_update, run.table, self.cutset, run.binning, self._cache, t_request,
             key=CUTS_JOB_KEY, on_done=self._on_update_done, on_error=self._on_update_error,
         )  # fmt: skip
 
@@ -305,18 +305,8 @@ class CutsController(QObject):
             self._pane.show_hist1d(key, h.edges, {"all": run.overview.hist1d[key].counts,
                                                   "selected": h.counts})  # fmt: skip
         self._pane.cut_list.set_rows(cut_rows(self.cutset, update.rows))
-        n, k = update.n_events, update.n_pass
-        frac = ""
-        if update.rows:
-            last = [r for r in update.rows if r.enabled] or update.rows
-            r = last[-1]
-            frac = format_fraction(r.cumulative, r.cumulative_lo, r.cumulative_hi)
         name = self._ctx.state.run(run.path).name if run.path in self._ctx.state.runs else run.path
-        self._pane.show_status(
-            f"{name}: {k:,} of {n:,} events pass the enabled cuts"
-            + (f" ({frac})" if frac else "")
-            + f" · computed in {update.compute_ms:.0f} ms"
-        )
+        self._pane.show_status(status_text(name, update))
 
     def _on_update_error(self, message: str) -> None:
         self._busy = False
@@ -400,11 +390,7 @@ class CutsController(QObject):
             return
         x, y, title = PLOTS_2D[plot]
         events = events_in_bin(self._run.table, x, y, (x0, x1), (y0, y1))
-        label = (
-            f"{title}: {x0:.4g} ≤ {x} < {x1:.4g}, {y0:.4g} ≤ {y} < {y1:.4g}: "
-            f"{len(events)} event{'s' if len(events) != 1 else ''}"
-            + (" (first 1000)" if len(events) >= 1000 else "")
-        )
+        label = bin_label(title, x, (x0, x1), y, (y0, y1), len(events))
         self._pane.bin_events.show_events(label, events.tolist())
 
     @Slot(int)
@@ -415,12 +401,6 @@ class CutsController(QObject):
         if state.current_run != self._run.path:
             state.set_current_run(self._run.path)
         state.set_current_event(event)
-
-
-def _timed_update(
-    table: RQTable, cutset: CutSet, binning: Binning, cache: MaskCache, t_request: float | None
-) -> tuple[CutsUpdate, float | None, RQTable]:
-    return compute_update(table, cutset, binning, cache), t_request, table
 
 
 def build(ctx: AppContext) -> PaneBinding:

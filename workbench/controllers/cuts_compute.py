@@ -36,6 +36,7 @@ from analysis_core.cuts import (
     survival,
 )
 from analysis_core.histograms import Hist1D, Hist2D, histogram1d, histogram2d
+from analysis_core.rqfile import RQTable
 
 __all__ = [
     "PLOTS_1D",
@@ -47,7 +48,10 @@ __all__ = [
     "compute_overview",
     "compute_update",
     "default_binning",
+    "LoadedRun",
     "events_in_bin",
+    "load_run",
+    "timed_update",
     "shapes_for",
 ]
 
@@ -94,15 +98,29 @@ class Binning:
 
 
 def _upper(values: NDArray[Any]) -> float:
+    """Upper axis end: the 99.5th percentile (+10 %), at most 3 medians.
+
+    The cap keeps a calibration peak readable when a long tail (39Ar under the Kr peak)
+    reaches ten times further; the user widens the axis with ``pe_max``.
+    """
     finite = values[np.isfinite(values)]
     if finite.size == 0:
         return 1.0
-    hi = float(np.percentile(finite, 99.5)) * 1.1
+    p50, p995 = np.percentile(finite, [50.0, 99.5])
+    hi = float(min(1.1 * p995, 3.0 * p50)) if p50 > 0 else float(1.1 * p995)
     return hi if hi > 0 else 1.0
 
 
-def default_binning(table: Mapping[str, Any]) -> Binning:
-    """Return bins and ranges for every column the pane shows (fractions on [0, 1])."""
+def default_binning(table: Mapping[str, Any], pe_max: float | None = None) -> Binning:
+    """Return bins and ranges for every column the pane shows (fractions on [0, 1]).
+
+    Parameters
+    ----------
+    table : mapping
+        The run's RQ table (ranges follow its data).
+    pe_max : float, optional
+        Upper end of the ``total_pe`` axis chosen by the user (default: from the data).
+    """
     bins: dict[str, int] = {}
     ranges: dict[str, tuple[float, float]] = {}
     columns = {c for x, y, _ in PLOTS_2D.values() for c in (x, y)} | {
@@ -114,6 +132,8 @@ def default_binning(table: Mapping[str, Any]) -> Binning:
         else:
             values = np.asarray(table[col]) if col in table else np.zeros(0)
             bins[col], ranges[col] = 150, (0.0, _upper(values))
+    if pe_max is not None and pe_max > 0:
+        ranges["total_pe"] = (0.0, float(pe_max))
     # I35 and I55 share one range so the rotated-axis angle reads true on the plot.
     hi = max(ranges["i35_pe"][1], ranges["i55_pe"][1])
     ranges["i35_pe"] = ranges["i55_pe"] = (0.0, hi)
@@ -285,3 +305,26 @@ def shapes_for(cutset: CutSet, binning: Binning) -> list[ShapeSpec]:
                     params = (cut.angle_deg, cut.c)
                     out.append(ShapeSpec(key, cut.name, "line", params, "", cut.enabled))
     return out
+
+
+@dataclass(frozen=True, eq=False)
+class LoadedRun:
+    """A run shown on the pane: its table, binning and histograms of all events."""
+
+    path: str
+    table: RQTable
+    binning: Binning
+    overview: CutsOverview
+
+
+def load_run(path: str, table: RQTable, pe_max: float | None) -> LoadedRun:
+    """Bin ``table`` (``pe_max``: the user's total-PE axis end) and histogram all its events."""
+    binning = default_binning(table, pe_max)
+    return LoadedRun(path, table, binning, compute_overview(table, binning))
+
+
+def timed_update(
+    table: RQTable, cutset: CutSet, binning: Binning, cache: MaskCache, t_request: float | None
+) -> tuple[CutsUpdate, float | None, RQTable]:
+    """Run :func:`compute_update`; pass the request time and the table through (for the GUI)."""
+    return compute_update(table, cutset, binning, cache), t_request, table

@@ -11,6 +11,7 @@ What to use when
 - ``as_cutset(obj)``: the calibration's cut set as a ``CutSet`` (a dict from a session file is
   read with ``CutSet.from_dict``; None stays None).
 - ``expression_error(text)``: the parser's message for a typed cut ("" when valid).
+- ``status_text(run_name, update)``, ``bin_label(...)``: the pane's summary lines.
 
 Pure functions (no Qt); the controller calls them in its slots.
 """
@@ -32,7 +33,7 @@ from analysis_core.cuts import (
     SurvivalRow,
     parse_expression,
 )
-from widgets.cut_list import CutRowView
+from widgets.cut_list import CutRowView, format_fraction
 from workbench.controllers.cuts_compute import PLOTS_2D
 
 __all__ = [
@@ -41,9 +42,11 @@ __all__ = [
     "apply_shape",
     "as_cutset",
     "cut_rows",
+    "bin_label",
     "expression_error",
     "polygon_cut",
     "rotated_cut",
+    "status_text",
 ]
 
 #: Name and starting angle of the I35:I55 rotated-axis cut (the paper's alpha = 37.5 deg).
@@ -155,3 +158,34 @@ def cut_rows(cutset: CutSet, survival_rows: Sequence[SurvivalRow] = ()) -> list[
             )
         )
     return rows
+
+
+def status_text(run_name: str, update: Any) -> str:
+    """Return the pane's summary of a ``CutsUpdate``: events passing, fraction, compute time."""
+    n, k = update.n_events, update.n_pass
+    frac = ""
+    if update.rows:
+        last = ([r for r in update.rows if r.enabled] or update.rows)[-1]
+        frac = f" ({format_fraction(last.cumulative, last.cumulative_lo, last.cumulative_hi)})"
+    return (
+        f"{run_name}: {k:,} of {n:,} events pass the enabled cuts{frac}"
+        f" · computed in {update.compute_ms:.0f} ms"
+    )
+
+
+def bin_label(
+    title: str,
+    x: str,
+    x_range: tuple[float, float],
+    y: str,
+    y_range: tuple[float, float],
+    n_events: int,
+    limit: int = 1000,
+) -> str:
+    """Return the caption of the events listed for a clicked 2D bin."""
+    (x0, x1), (y0, y1) = x_range, y_range
+    more = " (first 1000)" if n_events >= limit else ""
+    return (
+        f"{title}: {x0:.4g} ≤ {x} < {x1:.4g}, {y0:.4g} ≤ {y} < {y1:.4g}: "
+        f"{n_events} event{'s' if n_events != 1 else ''}{more}"
+    )

@@ -16,11 +16,11 @@ import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import numpy as np
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
+    QDoubleSpinBox,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -34,11 +34,11 @@ from PySide6.QtWidgets import (
 )
 
 from widgets.cut_list import CutListWidget
-from widgets.cut_rois import BandShape, LineShape, PolygonShape
 from widgets.elided_label import ElidedLabel
 from widgets.hist1d_plot import Hist1DPlot
 from widgets.hist2d_image import Hist2DImage
 from workbench.panes.cuts_events import BinEventsPanel
+from workbench.panes.cuts_shapes import Shape, ShapeLayer
 
 __all__ = ["CutsPane"]
 
@@ -53,13 +53,6 @@ _PLOTS_1D = {
     "pe": ("total_pe (PE)", "total PE: all (grey), after cuts (blue)"),
 }
 
-Shape = BandShape | PolygonShape | LineShape
-
-
-def _close(a: Any, b: Any) -> bool:
-    x, y = np.asarray(a, dtype=float), np.asarray(b, dtype=float)
-    return x.shape == y.shape and bool(np.allclose(x, y, rtol=1e-9, atol=1e-12))
-
 
 class CutsPane(QWidget):
     """The Cuts pane (see the module docstring).
@@ -68,6 +61,8 @@ class CutsPane(QWidget):
     -------
     run_selected(str)
         The user chose the run with this path.
+    pe_max_changed(float)
+        Upper end of the total-PE axis (0: automatic).
     shape_changed(str, str, object)
         ``name, kind, params`` while a shape is dragged (``kind``: band, polygon, line).
     shape_finished(str, str, object)
@@ -85,6 +80,7 @@ class CutsPane(QWidget):
     """
 
     run_selected = Signal(str)
+    pe_max_changed = Signal(float)
     shape_changed = Signal(str, str, object)
     shape_finished = Signal(str, str, object)
     add_polygon_requested = Signal(str, object)
@@ -95,8 +91,10 @@ class CutsPane(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.shapes: dict[tuple[str, str], Shape] = {}
         self._sized = False
+        self.shape_layer = ShapeLayer(self._plot_item, self._view_range, self)
+        self.shape_layer.shape_changed.connect(self.shape_changed)
+        self.shape_layer.shape_finished.connect(self.shape_finished)
 
         self.run_combo = QComboBox(self)
         self.run_combo.setMinimumContentsLength(18)
@@ -121,10 +119,23 @@ class CutsPane(QWidget):
         self.reset_button = QPushButton("Defaults", self)
         self.reset_button.setToolTip("Replace every cut by the default quality, F90 and ftop cuts")
         self.reset_button.clicked.connect(self.reset_requested)
+        self.pe_max_spin = QDoubleSpinBox(self)
+        self.pe_max_spin.setRange(0.0, 1e7)
+        self.pe_max_spin.setDecimals(0)
+        self.pe_max_spin.setSingleStep(50.0)
+        self.pe_max_spin.setSpecialValueText("auto")
+        self.pe_max_spin.setPrefix("PE axis to ")
+        self.pe_max_spin.setKeyboardTracking(False)
+        self.pe_max_spin.setToolTip(
+            "Upper end of the total-PE axis (0 = auto: the 99.5th percentile, at most three "
+            "times the median, so a calibration peak stays readable above a long tail)"
+        )
+        self.pe_max_spin.valueChanged.connect(self._on_pe_max_changed)
         top = self._top = QHBoxLayout()
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(QLabel("Run:", self))
         top.addWidget(self.run_combo, 1)
+        top.addWidget(self.pe_max_spin)
         for button in (
             self.poly_f90_button,
             self.poly_i35_button,
@@ -201,6 +212,15 @@ class CutsPane(QWidget):
             index = self.run_combo.findData(current) if current else -1
             self.run_combo.setCurrentIndex(index)
 
+    def show_pe_max(self, value: float) -> None:
+        """Show the total-PE axis end (0: automatic) without emitting."""
+        with QSignalBlocker(self.pe_max_spin):
+            self.pe_max_spin.setValue(float(value))
+
+    @Slot(float)
+    def _on_pe_max_changed(self, value: float) -> None:
+        self.pe_max_changed.emit(float(value))
+
     def current_run(self) -> str:
         """Return the path of the selected run ("" when none)."""
         data = self.run_combo.currentData()
@@ -218,13 +238,23 @@ class CutsPane(QWidget):
         self._message.setText(message)
         self._stack.setCurrentWidget(self._message)
         self.status.setText("")
-        for button in (self.poly_f90_button, self.poly_i35_button, self.rotated_button):
+        for button in (
+            self.poly_f90_button,
+            self.poly_i35_button,
+            self.rotated_button,
+            self.reset_button,
+        ):
             button.setEnabled(False)
 
     def show_plots(self) -> None:
         """Show the plots (after ``show_empty``)."""
         self._stack.setCurrentWidget(self.splitter)
-        for button in (self.poly_f90_button, self.poly_i35_button, self.rotated_button):
+        for button in (
+            self.poly_f90_button,
+            self.poly_i35_button,
+            self.rotated_button,
+            self.reset_button,
+        ):
             button.setEnabled(True)
 
     def message(self) -> str:
@@ -269,63 +299,23 @@ class CutsPane(QWidget):
 
     # ------------------------------------------------------------------ shapes
     def set_shapes(self, specs: Sequence[Any]) -> None:
-        """Place the cut shapes (objects with ``plot, name, kind, params, orientation, active``).
+        """Place the cut shapes (see ``ShapeLayer.set_shapes``)."""
+        self.shape_layer.set_shapes(specs)
 
-        Shapes already shown keep their items (a drag in progress is not disturbed when the
-        parameters are unchanged); others are created or removed.
-        """
-        wanted = {(s.plot, s.name): s for s in specs}
-        for key in [k for k, shape in self.shapes.items() if k not in wanted]:
-            self._remove_shape(key)
-        for key, spec in wanted.items():
-            shape = self.shapes.get(key)
-            if shape is not None and _kind(shape) != spec.kind:
-                self._remove_shape(key)
-                shape = None
-            if shape is None:
-                self._add_shape(spec)
-            else:
-                _update_shape(shape, spec)
+    @property
+    def shapes(self) -> dict[tuple[str, str], Shape]:
+        """The shapes shown, by ``(plot, cut name)``."""
+        return self.shape_layer.shapes
 
     def shape(self, plot: str, name: str) -> Shape:
         """Return the shape of cut ``name`` on ``plot`` (``KeyError`` when absent)."""
-        return self.shapes[(plot, name)]
+        return self.shape_layer.shapes[(plot, name)]
 
     def _plot_item(self, plot: str) -> Any:
         return self.hist2d[plot].plot if plot in self.hist2d else self.hist1d[plot].plot
 
-    def _add_shape(self, spec: Any) -> None:
-        if spec.kind == "band":
-            shape: Shape = BandShape(spec.name, *spec.params, spec.orientation, self)
-        elif spec.kind == "polygon":
-            shape = PolygonShape(spec.name, spec.params, self)
-        else:
-            (x0, x1), (y0, y1) = self.hist2d[spec.plot].view_range()
-            centre = ((x0 + x1) / 2, (y0 + y1) / 2)
-            half = 0.45 * min(x1 - x0, y1 - y0)
-            shape = LineShape(spec.name, *spec.params, centre, half, self)
-        shape.set_active(spec.active)
-        shape.changed.connect(self._on_shape_changed)
-        shape.finished.connect(self._on_shape_finished)
-        shape.add_to(self._plot_item(spec.plot))
-        self.shapes[(spec.plot, spec.name)] = shape
-
-    def _remove_shape(self, key: tuple[str, str]) -> None:
-        shape = self.shapes.pop(key)
-        shape.changed.disconnect(self._on_shape_changed)
-        shape.finished.disconnect(self._on_shape_finished)
-        shape.remove_from(self._plot_item(key[0]))
-        shape.deleteLater()
-
-    @Slot(object)
-    def _on_shape_changed(self, params: object) -> None:
-        shape = self.sender()
-        self.shape_changed.emit(shape.name, _kind(shape), params)
-
-    @Slot(object)
-    def _on_shape_finished(self, params: object) -> None:
-        shape = self.sender()
-        self.shape_finished.emit(shape.name, _kind(shape), params)
+    def _view_range(self, plot: str) -> tuple[tuple[float, float], tuple[float, float]]:
+        return self.hist2d[plot].view_range()
 
     # ------------------------------------------------------------------ intents
     @Slot(int)
@@ -360,22 +350,3 @@ class CutsPane(QWidget):
         self, key: str, _ix: int, _iy: int, x0: float, x1: float, y0: float, y1: float
     ) -> None:
         self.bin_clicked.emit(key, x0, x1, y0, y1)
-
-
-def _kind(shape: Shape) -> str:
-    if isinstance(shape, BandShape):
-        return "band"
-    return "polygon" if isinstance(shape, PolygonShape) else "line"
-
-
-def _update_shape(shape: Shape, spec: Any) -> None:
-    if isinstance(shape, BandShape):
-        if not _close(shape.region(), spec.params):
-            shape.set_region(*spec.params)
-    elif isinstance(shape, PolygonShape):
-        if not _close(shape.vertices(), spec.params):
-            shape.set_vertices(spec.params)
-    elif not _close(shape.line(), spec.params):
-        shape.set_line(*spec.params)
-    if shape.active != spec.active:
-        shape.set_active(spec.active)
