@@ -19,6 +19,17 @@ from workbench.controllers.session import step_inputs_from_context
 from workbench.registry import PaneSpec, default_panes
 
 
+def _panes():
+    """The default panes plus Linearity and Export (unless they are registered already)."""
+    base = default_panes()
+    keys = {p.key for p in base}
+    mine = [
+        PaneSpec("linearity", "Linearity", "centre", linearity.build),
+        PaneSpec("export", "Export", "centre", export.build),
+    ]
+    return [*base, *(p for p in mine if p.key not in keys)]
+
+
 @pytest.fixture(scope="module")
 def campaign_src(tmp_path_factory):
     return make_campaign(tmp_path_factory.mktemp("campaign"))
@@ -29,11 +40,7 @@ def window(qtbot, campaign_src, tmp_path):
     campaign = copy_campaign(campaign_src, tmp_path)
     w = create_main_window(
         inline_jobs=True,
-        panes=[
-            *default_panes(),
-            PaneSpec("linearity", "Linearity", "centre", linearity.build),
-            PaneSpec("export", "Export", "centre", export.build),
-        ],
+        panes=_panes(),
         show_dialogs=False,
         restore_layout=False,
     )

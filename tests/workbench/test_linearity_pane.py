@@ -21,6 +21,13 @@ from workbench.controllers.session import step_inputs_from_context
 from workbench.registry import PaneSpec, default_panes
 
 
+def _panes():
+    """The default panes plus the Linearity pane (unless it is registered already)."""
+    base = default_panes()
+    mine = PaneSpec("linearity", "Linearity", "centre", linearity.build)
+    return base if any(p.key == mine.key for p in base) else [*base, mine]
+
+
 @pytest.fixture(scope="module")
 def campaign_src(tmp_path_factory):
     return make_campaign(tmp_path_factory.mktemp("campaign"))
@@ -31,7 +38,7 @@ def window(qtbot, campaign_src, tmp_path):
     campaign = copy_campaign(campaign_src, tmp_path)
     w = create_main_window(
         inline_jobs=True,
-        panes=[*default_panes(), PaneSpec("linearity", "Linearity", "centre", linearity.build)],
+        panes=_panes(),
         show_dialogs=False,
         restore_layout=False,
     )

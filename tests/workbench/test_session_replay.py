@@ -44,6 +44,12 @@ PAPER_TABLE1 = [
 ]
 
 
+def _register_session_cli(monkeypatch):
+    """Add ``larcal session`` to the CLI unless the lead has registered it already."""
+    if "session" not in cli_main.COMMAND_MODULES:
+        monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+
+
 @pytest.fixture(scope="module")
 def campaign_src(tmp_path_factory):
     return make_campaign(tmp_path_factory.mktemp("campaign"))
@@ -55,11 +61,14 @@ def campaign(campaign_src, tmp_path):
 
 
 def _panes():
-    return [
-        *default_panes(),
+    """The default panes plus Linearity and Export (unless they are registered already)."""
+    base = default_panes()
+    keys = {p.key for p in base}
+    mine = [
         PaneSpec("linearity", "Linearity", "centre", linearity.build),
         PaneSpec("export", "Export", "centre", export.build),
     ]
+    return [*base, *(p for p in mine if p.key not in keys)]
 
 
 @pytest.fixture
@@ -159,7 +168,7 @@ def test_gui_session_replays_headless_to_identical_constants(
     assert gui["light_yield"] == headless["light_yield"]
 
     # and through the CLI
-    monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+    _register_session_cli(monkeypatch)
     cli_file = tmp_path / "constants_cli.json"
     code = cli_main.main(["session", "run", str(session_path), "--out", str(cli_file), "--json"])
     assert code == 0

@@ -68,6 +68,12 @@ def _session(runs, **kw) -> CalibrationSession:
     )
 
 
+def _register_session_cli(monkeypatch):
+    """Add ``larcal session`` to the CLI unless the lead has registered it already."""
+    if "session" not in cli_main.COMMAND_MODULES:
+        monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+
+
 def test_session_file_round_trip_and_errors(runs, tmp_path):
     s = _session(runs, hpge={"inputs": {}, "results": {"activity_bq": 5120.0}})
     path = save_session(tmp_path / "s.json", s)
@@ -125,7 +131,7 @@ def test_replay_errors_name_the_fault(runs):
 
 
 def test_cli_session_run_validate_diff(runs, tmp_path, monkeypatch, capsys):
-    monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+    _register_session_cli(monkeypatch)
     session = save_session(tmp_path / "s.json", _session(runs))
     out = tmp_path / "constants.json"
     assert cli_main.main(["session", "run", str(session), "--out", str(out), "--json"]) == 0
@@ -206,7 +212,7 @@ def test_a_failing_step_stops_the_replay_unless_asked_to_keep_going(
     assert "co57" in out.failed["peak_fit"]
     assert "linearity" in out.failed  # nothing to fit without the peak
     assert out.constants["light_yield"] == {}
-    monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
+    _register_session_cli(monkeypatch)
     path = save_session(tmp_path / "s.json", session)
     args = ["session", "run", str(path), "--out", str(tmp_path / "c.json")]
     assert cli_main.main([*args, "--json"]) == 2
