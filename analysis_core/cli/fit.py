@@ -145,6 +145,8 @@ def _finish(args: argparse.Namespace, fit: FitResult, out: dict[str, Any], text:
         print(f"{args.rq}: fit not valid: {fit.message}")
     if not fit.valid and args.json:
         print(f"larcal: warning: {args.rq}: fit not valid: {fit.message}", file=sys.stderr)
+    if fit.valid and fit.extra.get("warning"):
+        print(f"larcal: warning: {args.rq}: {fit.extra['warning']}", file=sys.stderr)
     return 0 if fit.valid else 1
 
 
@@ -156,6 +158,8 @@ def _common(fit: FitResult) -> dict[str, Any]:
         "message": fit.message,
         "model": fit.model,
         "cost": fit.cost,
+        "chi2_pvalue": fit.extra.get("chi2_pvalue"),
+        "warning": fit.extra.get("warning"),
         "parameters": fit.params(),
         "errors": dict(zip(fit.names, fit.errors, strict=True)),
     }

@@ -1,7 +1,11 @@
-"""A binned Poisson cost that stays honest when a trial model goes negative.
+"""A binned Poisson cost that stays honest when a trial model goes negative; goodness of fit.
 
 What to use when
 ----------------
+``goodness_of_fit(chi2, ndf, hint)`` for the ``extra`` of a fit: the chi2 p-value and, below
+``POOR_FIT_PVALUE``, a plain ``warning`` (the fit stays valid: its numbers are what the model
+says, but the model does not describe the data; ``hint`` says what to try).
+
 ``BinnedPoissonDeviance(counts, expected_fn)`` for binned likelihood fits whose model can dip
 below zero for some parameters (a Gaussian on a free linear background). iminuit's
 ``ExtendedBinnedNLL`` computes ``2 sum(mu - n + n log(n / mu))``; in an empty bin a negative
@@ -14,14 +18,32 @@ goodness-of-fit ``chi2`` of the result, asymptotically chi2-distributed).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+from scipy.stats import chi2 as chi2_dist
 
-__all__ = ["BinnedPoissonDeviance"]
+__all__ = ["POOR_FIT_PVALUE", "BinnedPoissonDeviance", "goodness_of_fit"]
 
 _TINY = 1e-300
+#: Below this chi2 p-value a fit carries a "poor fit" warning.
+POOR_FIT_PVALUE = 1e-3
+
+
+def goodness_of_fit(chi2: float, ndf: int, hint: str = "") -> dict[str, Any]:
+    """Return ``{"chi2_pvalue": p}`` plus ``{"warning": ...}`` when ``p < POOR_FIT_PVALUE``."""
+    if not (ndf > 0 and math.isfinite(chi2)):
+        return {"chi2_pvalue": None}
+    p = float(chi2_dist.sf(chi2, ndf))
+    out: dict[str, Any] = {"chi2_pvalue": p}
+    if p < POOR_FIT_PVALUE:
+        out["warning"] = f"poor fit: chi2/ndf = {chi2:.1f}/{ndf} (p = {p:.1e})" + (
+            f"; {hint}" if hint else ""
+        )
+    return out
 
 
 class BinnedPoissonDeviance:

@@ -36,6 +36,7 @@ from numpy.typing import ArrayLike, NDArray
 
 from analysis_core.errors import FitError
 from analysis_core.fitting.boundary import settle_at_zero
+from analysis_core.fitting.costs import goodness_of_fit
 from analysis_core.fitting.result import FitResult, minimize
 
 __all__ = ["HALFLIFE_PARAMETERS", "decay_model_counts", "fit_halflife", "rate_histogram"]
@@ -212,6 +213,7 @@ def fit_halflife(
         "n_events": n_events,
         "bin_s": float(bin_s),
         "background_at_zero": bkg_at_zero,
+        **goodness_of_fit(fit.chi2, fit.ndf, "is the filling period excluded (exclude_before_s)?"),
         "half_life_h": _clean(t_half / 3600.0),
         "half_life_err_h": _clean(t_err / 3600.0),
     }

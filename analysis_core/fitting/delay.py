@@ -32,6 +32,7 @@ from iminuit import cost as icost
 from numpy.typing import ArrayLike, NDArray
 
 from analysis_core.fitting.boundary import settle_at_zero
+from analysis_core.fitting.costs import goodness_of_fit
 from analysis_core.fitting.result import FitResult, minimize
 
 __all__ = [
@@ -179,6 +180,7 @@ def fit_delay(
         "n_events": int(d.size),
         "bin_ns": float(bin_ns),
         "flat_background_at_zero": flat_at_zero,
+        **goodness_of_fit(fit.chi2, fit.ndf, "raise min_ns or the amplitude threshold?"),
         "n_signal_total": _clean(fit["n_signal"] / kept / -math.expm1(-(hi - lo) / tau))
         if tau > 0
         else None,

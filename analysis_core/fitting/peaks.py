@@ -50,7 +50,7 @@ from iminuit import cost as icost
 from numpy.typing import ArrayLike, NDArray
 
 from analysis_core.errors import FitError
-from analysis_core.fitting.costs import BinnedPoissonDeviance
+from analysis_core.fitting.costs import BinnedPoissonDeviance, goodness_of_fit
 from analysis_core.fitting.peak_models import (
     MODELS,
     PeakModel,
@@ -331,6 +331,7 @@ def fit_peak(
             "tail_side": tail,
             "cost_reason": reason,
             "bkg_slope_fixed": slope_fixed,
+            **goodness_of_fit(fit.chi2, fit.ndf, "try another model or range"),
         }
     )
     message = _judge(fit, extra, x_lo, x_hi, float(widths.min()))

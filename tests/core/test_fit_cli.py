@@ -58,6 +58,8 @@ def test_fit_peak_json_equals_the_step(larcal, capsys, lar_runs, window):
     assert out["resolution"] == step.fit.extra["resolution"]
     assert out["valid"] is True
     assert out["cost"] == "chi2"
+    assert out["chi2_pvalue"] > 1e-3  # a Gaussian describes the subtracted peak
+    assert out["warning"] is None
     assert out["livetime_scale"] == pytest.approx(kr.table.livetime_s / bkg.table.livetime_s)
 
 

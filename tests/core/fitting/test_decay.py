@@ -70,6 +70,21 @@ def test_halflife_recovers_truth_and_excludes_filling():
     assert decay_model_counts(fit, edges).sum() == pytest.approx(counts.sum(), rel=1e-3)
 
 
+def test_halflife_warns_when_the_filling_period_is_fitted():
+    rng = np.random.default_rng(25)
+    times = _decay_times(rng, 2.0, 0.3, 8 * 3600, KR_HALF_LIFE_S, offset_s=900.0)
+    filling = 300.0 + 600.0 * np.sqrt(rng.random(1500))  # rising rate before 900 s
+    data = np.r_[filling, times]
+    good = fit_halflife(data, 0.0, 8 * 3600 + 900.0, 300.0, exclude_before_s=900)
+    assert "warning" not in good.extra
+    assert good.extra["chi2_pvalue"] > 1e-3
+    bad = fit_halflife(data, 0.0, 8 * 3600 + 900.0, 300.0)
+    # still a converged fit, but the model misses the rising part: a plain warning
+    assert bad.valid
+    assert "poor fit" in bad.extra["warning"]
+    assert "exclude_before_s" in bad.extra["warning"]
+
+
 def test_halflife_pulls():
     rng = np.random.default_rng(22)
     pulls = []
