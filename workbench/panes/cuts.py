@@ -123,7 +123,7 @@ class CutsPane(QWidget):
         self.pe_max_spin.setRange(0.0, 1e7)
         self.pe_max_spin.setDecimals(0)
         self.pe_max_spin.setSingleStep(50.0)
-        self.pe_max_spin.setSpecialValueText("auto")
+        self.pe_max_spin.setSpecialValueText("PE axis: auto")
         self.pe_max_spin.setPrefix("PE axis to ")
         self.pe_max_spin.setKeyboardTracking(False)
         self.pe_max_spin.setToolTip(
