@@ -108,6 +108,7 @@ def fit_halflife(
     *,
     live_fraction: ArrayLike | float | None = None,
     min_events: int = 20,
+    minos: bool = False,
 ) -> FitResult:
     """Fit exponential decay plus a constant to the binned event times.
 
@@ -125,6 +126,8 @@ def fit_halflife(
         Live fraction of each fitted bin (default 1).
     min_events : int
         Fewer events in the fitted interval give an invalid result ("too few events").
+    minos : bool
+        Also compute MINOS asymmetric errors (``FitResult.minos``).
 
     Returns
     -------
@@ -196,6 +199,7 @@ def fit_halflife(
             n_data=counts.size,
             model=model,
             cost_name="poisson",
+            run_minos=minos,
         )
 
     fit, bkg_at_zero = settle_at_zero(

@@ -73,6 +73,7 @@ def fit_delay(
     bin_ns: float = 4.0,
     flat_background: bool = True,
     min_events: int = 20,
+    minos: bool = False,
 ) -> FitResult:
     """Fit the delay distribution above the resolving cut with a truncated exponential.
 
@@ -88,6 +89,8 @@ def fit_delay(
         Fit a constant density of accidental picks as well (else it is fixed to 0).
     min_events : int
         Fewer delays inside the interval give ``valid=False`` ("too few events").
+    minos : bool
+        Also compute MINOS asymmetric errors (``FitResult.minos``).
 
     Returns
     -------
@@ -148,6 +151,7 @@ def fit_delay(
         n_data=counts.size,
         model=model,
         cost_name="poisson",
+        run_minos=minos,
     )
     flat_at_zero = False
     flat_at_zero = False
@@ -165,6 +169,7 @@ def fit_delay(
                 n_data=counts.size,
                 model=model,
                 cost_name="poisson",
+                run_minos=minos,
             ),
         )
     t_half, t_err = fit["half_life_ns"], fit.error("half_life_ns")

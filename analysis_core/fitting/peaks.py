@@ -138,6 +138,7 @@ def fit_peak(
     tail: str = "high",
     fixed: Sequence[str] = (),
     min_counts: float = 10.0,
+    minos: bool = False,
 ) -> FitResult:
     """Fit a peak model to the bins of a histogram inside ``range_``.
 
@@ -166,6 +167,8 @@ def fit_peak(
         Parameters held at their start values.
     min_counts : float
         Raw-count fits with fewer counts in the range fail with "too few counts".
+    minos : bool
+        Also compute MINOS asymmetric errors (``FitResult.minos``).
 
     Returns
     -------
@@ -287,23 +290,25 @@ def fit_peak(
 
         cost_fn = icost.LeastSquares(x2, cr, np.sqrt(var), per_bin, name=names)
 
-    fit = minimize(
-        cost_fn, guess, limits=limits, fixed=fixed, n_data=cr.size, model=model, cost_name=cost_used
-    )
+    def run(values: Mapping[str, float], held: Sequence[str]) -> FitResult:
+        return minimize(
+            cost_fn,
+            values,
+            limits=limits,
+            fixed=held,
+            n_data=cr.size,
+            model=model,
+            cost_name=cost_used,
+            run_minos=minos,
+        )
+
+    fit = run(guess, fixed)
     for _ in range(2):
         # MIGRAD started far from the minimum (wide ranges, strong backgrounds) often stops
         # short; restarting from where it stopped usually converges
         if not fit.message.startswith(_RETRY) or not all(map(math.isfinite, fit.values)):
             break
-        fit = minimize(
-            cost_fn,
-            fit.params(),
-            limits=limits,
-            fixed=fixed,
-            n_data=cr.size,
-            model=model,
-            cost_name=cost_used,
-        )
+        fit = run(fit.params(), fixed)
     slope_fixed = False
     if model == "gauss+exp" and not fit.valid and "bkg_slope" not in fixed:
         c0, c0_err = fit["bkg_c0"], fit.error("bkg_c0")
@@ -311,15 +316,7 @@ def fit_peak(
             # no background: its slope is undetermined and MIGRAD wanders along it; the
             # background is then a constant (consistent with zero)
             slope_fixed = True
-            fit = minimize(
-                cost_fn,
-                {**guess, "bkg_slope": 0.0},
-                limits=limits,
-                fixed=(*fixed, "bkg_slope"),
-                n_data=cr.size,
-                model=model,
-                cost_name=cost_used,
-            )
+            fit = run({**guess, "bkg_slope": 0.0}, (*fixed, "bkg_slope"))
     extra = _derived(fit, names)
     extra.update(
         {

@@ -170,3 +170,20 @@ def test_delay_failures():
     assert not few.valid
     assert "too few events" in few.message
     assert "empty delay range" in fit_delay([200.0] * 50, 300.0, 200.0).message
+
+
+def test_minos_errors_on_request():
+    rng = np.random.default_rng(34)
+    fit = fit_delay(_delays(rng, 300, 0), flat_background=False, minos=True)
+    assert fit.valid, fit.message
+    lower, upper = fit.minos["half_life_ns"]
+    # ~150 decays: the likelihood of a decay constant is skewed; the half-life's upper error
+    # is larger than the lower one, both within 30 % of the symmetric HESSE error
+    assert lower < 0 < upper
+    assert upper > -lower
+    assert -lower == pytest.approx(fit.error("half_life_ns"), rel=0.3)
+    t = _decay_times(rng, 0.5, 0.05, 6 * 3600, KR_HALF_LIFE_S)
+    hl = fit_halflife(t, 0.0, 6 * 3600, 900.0, minos=True)
+    assert hl.valid, hl.message
+    assert "half_life_s" in hl.minos
+    assert not fit_delay(_delays(rng, 300, 0), flat_background=False).minos  # off by default
