@@ -220,3 +220,16 @@ def test_closing_the_kr_run_clears_the_results(gui, kr_run):
     assert "No Kr run is open" in pane.rate.message()
     assert "No Kr run is open" in pane.delay.message()
     assert window.ctx.notifier.errors == []
+
+
+def test_undo_of_a_delay_edit(gui, kr_run):
+    window, ctrl, pane = gui
+    window.ctx.loader.open_files([str(kr_run)])
+    default_start = _result(window, "delay").fit.extra["fit_range_ns"][0]
+    pane.min_ns.setValue(200.0)
+    assert _result(window, "delay").fit.extra["fit_range_ns"][0] == 200.0
+    assert "min ns" in ctrl.undo.undo_action.toolTip()
+    ctrl.undo.undo_action.trigger()
+    assert "min_ns" not in window.ctx.calib.settings("delay")
+    assert _result(window, "delay").fit.extra["fit_range_ns"][0] == default_start
+    assert pane.min_ns.value() == default_start

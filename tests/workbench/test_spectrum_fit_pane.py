@@ -285,3 +285,21 @@ def test_cuts_that_keep_nothing_are_explained(gui, runs):
     assert window.ctx.notifier.last_error.title == "Peak fit 41.5 keV"
     window.ctx.calib.set_cuts(None)  # cuts removed: the peak is found and fitted
     assert _kr(window).fit.valid
+
+
+def test_undo_and_redo_of_a_dragged_range(gui, runs):
+    window, ctrl, pane = gui
+    _open(window, runs["kr"], runs["bkg"])
+    first = list(window.ctx.calib.settings("peak_fit")["peaks"]["kr_41"]["range"])
+    assert not ctrl.undo.undo_action.isEnabled()  # suggested settings are not user edits
+    pane.plot.region.setRegion((150.0, 210.0))
+    assert ctrl.undo.undo_action.toolTip() == "Undo 41.5 keV fit range 150–210 (Ctrl+Z)"
+    ctrl.undo.undo_action.trigger()
+    assert window.ctx.calib.settings("peak_fit")["peaks"]["kr_41"]["range"] == first
+    assert _kr(window).settings["range"] == first  # refitted, not just relabelled
+    assert [pane.fit_lo.value(), pane.fit_hi.value()] == first
+    ctrl.undo.redo_action.trigger()
+    assert _kr(window).settings["range"] == [150.0, 210.0]
+    np.testing.assert_array_equal(
+        _kr(window).fit.values, _headless(window).peaks["kr_41"].fit.values
+    )

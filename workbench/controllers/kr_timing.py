@@ -14,6 +14,7 @@ What to use when
   the highest-rate time bin (``kr_timing_present.suggest_exclusion_s``); edit it at will.
 - Errors (no Kr run, no peak fit yet, bad settings) are shown in the pane; after an edit by the
   user they also go to the notifier.
+- Every user edit of the settings is undoable (``undo``: Ctrl+Z / Ctrl+Shift+Z in the pane).
 - Scripts and tests: ``edit_halflife(**settings)``, ``edit_delay(**settings)``, ``refresh()``.
 """
 
@@ -40,6 +41,7 @@ from workbench.controllers.spectrum_fit_inputs import (
     run_step,
     step_inputs,
 )
+from workbench.controllers.spectrum_fit_undo import SettingsUndo, describe_change
 from workbench.panes.kr_timing import KrTimingPane
 from workbench.registry import PaneBinding
 
@@ -80,6 +82,8 @@ class KrTimingController(QObject):
             signal.connect(self._on_inputs_changed)
         calib.settings_changed.connect(self._on_settings_changed)
         calib.result_changed.connect(self._on_result_changed)
+        self.undo = SettingsUndo(self._set_step_settings, self)
+        pane.add_undo_actions(self.undo.undo_action, self.undo.redo_action)
         self._signature = inputs_signature(ctx)
         self.refresh()
 
@@ -103,9 +107,15 @@ class KrTimingController(QObject):
         if step == "halflife":
             self._auto_exclusion = False  # the user decides from now on
         if new != old:
-            self._user_edit.add(step)
-            self._store(step, new)
-            self._submit(step)
+            title = "half-life" if step == "halflife" else "delay"
+            self.undo.apply(step, old, new, f"{title} {describe_change(old, new)}")
+
+    def _set_step_settings(self, step: str, settings: dict[str, Any]) -> None:
+        """Store a user's settings of ``step`` (or undo/redo them) and rerun it."""
+        self._user_edit.add(step)
+        self._errors.pop(step, None)
+        self._store(step, settings)
+        self._submit(step)
 
     def refresh(self) -> None:
         """Show the Kr run and both steps (computing what is missing), or what to do first."""
@@ -253,6 +263,7 @@ class KrTimingController(QObject):
     def _on_settings_changed(self, step: str) -> None:
         if step in _COMPUTE and not self._writing:  # e.g. a session was loaded
             self._errors.pop(step, None)
+            self.undo.clear()
             self._show_settings(step)
             self._submit(step)
 

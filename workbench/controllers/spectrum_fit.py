@@ -41,8 +41,11 @@ from workbench.controllers.spectrum_fit_present import (
     ROLE_NAMES,
     Peak,
     peak_by_key,
+    settings_from_view,
     show_peak_result,
+    view_values,
 )
+from workbench.controllers.spectrum_fit_undo import SettingsUndo, describe_change
 from workbench.panes.spectrum_fit import SpectrumFitPane
 from workbench.registry import PaneBinding
 
@@ -80,6 +83,8 @@ class SpectrumFitController(QObject):
         calib.result_changed.connect(self._on_result_changed)
         state.rq_changed.connect(self._on_inputs_changed)
         state.runs_changed.connect(self._on_runs_changed)
+        self.undo = SettingsUndo(self._set_peak_settings, self)
+        pane.add_undo_actions(self.undo.undo_action, self.undo.redo_action)
         self._signature = inputs_signature(self._ctx)
         self.refresh()
 
@@ -130,10 +135,21 @@ class SpectrumFitController(QObject):
             return
         new = {**old, **changes}
         if new != old:
-            self._auto.discard(key)
-            self._store(key, new)
-            self._pane.show_values(self._view_values(new))
-            self._submit(key)
+            self._commit(key, old, new)
+
+    def _commit(self, key: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        text = f"{peak_by_key(key).energy_kev:g} keV {describe_change(old, new)}"
+        self.undo.apply(key, old, new, text)  # runs _set_peak_settings
+
+    def _set_peak_settings(self, key: str, settings: dict[str, Any]) -> None:
+        """Store a user's settings of peak ``key`` (or undo/redo them), show and refit it."""
+        self._auto.discard(key)
+        self._store(key, settings)
+        if key != self._current:
+            self.set_peak(key)  # an undo of another peak's edit: show what changes
+        self._pane.show_values(view_values(settings))
+        self._errors.pop(key, None)
+        self._submit(key)
 
     def refit_all(self, skip: frozenset[str] = frozenset()) -> None:
         """Recompute every configured peak but ``skip`` (new cuts, roles or RQ tables)."""
@@ -168,7 +184,7 @@ class SpectrumFitController(QObject):
         if settings is None:
             self._suggest(peak, inputs)
             return
-        self._pane.show_values(self._view_values(settings))
+        self._pane.show_values(view_values(settings))
         if self._result(peak.key) is None and peak.key not in self._errors:
             self._submit(peak.key)
         self._show_current()
@@ -242,24 +258,6 @@ class SpectrumFitController(QObject):
             return
         show_peak_result(self._pane, peak, result)
 
-    @staticmethod
-    def _view_values(s: dict[str, Any]) -> dict[str, Any]:
-        lo, hi = (float(v) for v in s["range"])
-        bins = s.get("bins", 40)
-        width = float(bins) if isinstance(bins, float) else (hi - lo) / max(int(bins), 1)
-        hist = s.get("hist_range") or [max(lo - (hi - lo), 0.0) if lo >= 0 else 2 * lo - hi,
-                                       hi + (hi - lo)]  # fmt: skip
-        return {
-            "column": s.get("column", "total_pe"),
-            "bins": width,
-            "hist_range": [float(hist[0]), float(hist[1])],
-            "range": [lo, hi],
-            "model": s.get("model", "gauss+linear"),
-            "cost": s.get("cost", "auto"),
-            "subtract": s.get("background_role") is not None,
-            "apply_cuts": bool(s.get("apply_cuts", True)),
-        }
-
     # ------------------------------------------------------------------ jobs
     def _suggest(self, peak: Peak, inputs: StepInputs) -> None:
         if peak.key == self._current and self._result(peak.key) is None:
@@ -283,7 +281,7 @@ class SpectrumFitController(QObject):
             self._store(key, settings)
             self._auto.add(key)
         if key == self._current:
-            self._pane.show_values(self._view_values(self.peak_settings(key) or settings))
+            self._pane.show_values(view_values(self.peak_settings(key) or settings))
         self._submit(key)
 
     def _on_suggest_failed(self, key: str, message: str) -> None:
@@ -337,22 +335,9 @@ class SpectrumFitController(QObject):
         old = self.peak_settings(key)
         if old is None:
             return
-        v = self._pane.values()
-        view = {
-            "column": v["column"],
-            "range": v["range"],
-            "bins": v["bins"],
-            "hist_range": v["hist_range"],
-            "model": v["model"],
-            "cost": v["cost"],
-            "background_role": "background" if v["subtract"] else None,
-            "apply_cuts": v["apply_cuts"],
-        }
-        new = {**old, **view}
+        new = {**old, **settings_from_view(self._pane.values())}
         if new != old:
-            self._auto.discard(key)
-            self._store(key, new)
-            self._submit(key)
+            self._commit(key, old, new)
         else:
             self._show_current()  # a view-only option (the overlay)
 
@@ -395,6 +380,7 @@ class SpectrumFitController(QObject):
         if step == STEP and not self._writing:  # e.g. a session was loaded
             self._errors.clear()
             self._auto.clear()
+            self.undo.clear()
             self.refit_all()
             self.refresh()
 

@@ -9,7 +9,9 @@ What to use when
   ``widgets.spectrum_fit_plot.FitCurve``.
 - ``peak_param_rows(fit, unit, energy_kev)``: parameter rows and derived rows (resolution
   sigma/mean, PE per keV at the peak's energy) for ``widgets.fit_params_table``.
-- ``show_peak_result(pane, peak, result)``: draw one ``PeakFitResult`` in the pane.
+- ``show_peak_result(pane, peak, result)``: draw one ``PeakFitResult`` in the pane;
+  ``view_values(settings)`` and ``settings_from_view(values)``: a peak's settings as its
+  form shows them, and back.
 - ``pulls(counts, variances, model)``: the pull of each bin (used by the Kr-timing pane too).
 
 Pure functions of ``analysis_core`` results and numpy arrays, run in the GUI thread (cheap).
@@ -36,7 +38,9 @@ __all__ = [
     "peak_fit_curve",
     "peak_param_rows",
     "pulls",
+    "settings_from_view",
     "show_peak_result",
+    "view_values",
 ]
 
 
@@ -191,3 +195,36 @@ def show_peak_result(pane: Any, peak: Peak, r: Any) -> None:
         cost=fit.cost,
         title=f"{fit.model}, {fit.cost}, {float(lo):g}–{float(hi):g} {unit}",
     )
+
+
+def view_values(s: dict[str, Any]) -> dict[str, Any]:
+    """Return what the pane's form shows for peak settings ``s`` (``bins`` as a width)."""
+    lo, hi = (float(v) for v in s["range"])
+    bins = s.get("bins", 40)
+    width = float(bins) if isinstance(bins, float) else (hi - lo) / max(int(bins), 1)
+    hist = s.get("hist_range") or [max(lo - (hi - lo), 0.0) if lo >= 0 else 2 * lo - hi,
+                                   hi + (hi - lo)]  # fmt: skip
+    return {
+        "column": s.get("column", "total_pe"),
+        "bins": width,
+        "hist_range": [float(hist[0]), float(hist[1])],
+        "range": [lo, hi],
+        "model": s.get("model", "gauss+linear"),
+        "cost": s.get("cost", "auto"),
+        "subtract": s.get("background_role") is not None,
+        "apply_cuts": bool(s.get("apply_cuts", True)),
+    }
+
+
+def settings_from_view(v: dict[str, Any]) -> dict[str, Any]:
+    """Return the peak settings the form's values (``SpectrumFitPane.values``) stand for."""
+    return {
+        "column": v["column"],
+        "range": v["range"],
+        "bins": v["bins"],
+        "hist_range": v["hist_range"],
+        "model": v["model"],
+        "cost": v["cost"],
+        "background_role": "background" if v["subtract"] else None,
+        "apply_cuts": v["apply_cuts"],
+    }

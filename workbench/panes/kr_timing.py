@@ -16,15 +16,17 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QResizeEvent
+from PySide6.QtGui import QAction, QResizeEvent
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
+    QHBoxLayout,
     QLabel,
     QScrollArea,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -121,7 +123,10 @@ class KrTimingPane(QWidget):
         side = QWidget(self)
         sl = QVBoxLayout(side)
         sl.setContentsMargins(4, 4, 4, 4)
-        sl.addWidget(self.run_label)
+        self._top = QHBoxLayout()
+        self._top.setContentsMargins(0, 0, 0, 0)
+        self._top.addWidget(self.run_label, 1)
+        sl.addLayout(self._top)
         sl.addWidget(rate_box)
         sl.addWidget(self.halflife_params)
         sl.addWidget(delay_box)
@@ -246,6 +251,15 @@ class KrTimingPane(QWidget):
                 self.delay_cuts.setChecked(bool(v["apply_cuts"]))
         finally:
             del blockers
+
+    def add_undo_actions(self, undo: QAction, redo: QAction) -> None:
+        """Put Undo/Redo buttons beside the run; their shortcuts act anywhere in the pane."""
+        for action in (undo, redo):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self._top.addWidget(button)
+            self.addAction(action)
 
     # ------------------------------------------------------------------ events
     @Slot()

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -28,6 +29,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSplitter,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -146,7 +148,10 @@ class SpectrumFitPane(QWidget):
         fit_form.addRow("Model", self.model)
         fit_form.addRow("Cost", self.cost)
         fit_form.addRow("Range", range_row(self.fit_lo, self.fit_hi))
-        fit_form.addRow(self.fit_button)
+        self._fit_row = QHBoxLayout()
+        self._fit_row.setContentsMargins(0, 0, 0, 0)
+        self._fit_row.addWidget(self.fit_button, 1)
+        fit_form.addRow(self._fit_row)
         side = QWidget(self)
         side_layout = QVBoxLayout(side)
         side_layout.setContentsMargins(4, 4, 4, 4)
@@ -282,6 +287,15 @@ class SpectrumFitPane(QWidget):
                 for path, text in runs:
                     combo.addItem(text, path)
                 combo.setCurrentIndex(max(0, combo.findData(current or "")))
+
+    def add_undo_actions(self, undo: QAction, redo: QAction) -> None:
+        """Put Undo/Redo buttons beside "Fit"; their shortcuts act anywhere in the pane."""
+        for action in (undo, redo):
+            button = QToolButton(self)
+            button.setDefaultAction(action)
+            button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+            self._fit_row.addWidget(button)
+            self.addAction(action)
 
     def show_cut_summary(self, text: str) -> None:
         """Say which cuts "Apply cuts" applies (e.g. "Apply cuts (3 enabled)")."""
