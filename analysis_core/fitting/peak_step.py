@@ -30,6 +30,7 @@ What to use when
 ``energy_kev``          deposited energy of the peak (default from the name or role:
                         kr 41.5573, am241 59.5409, co57 122.0607 keV)
 ``start``               optional start values ``{parameter: value}``
+``minos``               also compute MINOS asymmetric errors (default false)
 ======================  ===================================================================
 """
 
@@ -79,6 +80,7 @@ PEAK_SETTINGS: dict[str, Any] = {
     "apply_cuts": True,
     "energy_kev": None,
     "start": None,
+    "minos": False,
 }
 
 #: Deposited energy (keV) of the calibration peaks by peak name or role (ENSDF/DDEP).
@@ -280,6 +282,7 @@ def compute_peak(
         start=s["start"],
         template=template,
         tail=str(s["tail"]),
+        minos=bool(s["minos"]),
     )
     peak_name = name or role
     energy = s["energy_kev"]

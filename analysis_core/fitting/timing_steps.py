@@ -13,14 +13,14 @@ What to use when
 ``range`` (the peak window ``[lo, hi]``; default: mean +- ``n_sigma`` sigma of the ``kr`` peak of
 an earlier ``peak_fit`` result), ``n_sigma`` (2), ``bin_s`` (600), ``exclude_before_s`` (None),
 ``t_start_s`` (0), ``t_stop_s`` (default: the run's live time, else its last event),
-``apply_cuts`` (true), ``ftop_bins`` (50 bins over [0, 1]). Time bins are real-time bins of
-``time_s`` (see ``analysis_core.fitting.decay``).
+``apply_cuts`` (true), ``ftop_bins`` (50 bins over [0, 1]), ``minos`` (false). Time bins are
+real-time bins of ``time_s`` (see ``analysis_core.fitting.decay``).
 
 ``delay`` settings (``DELAY_SETTINGS``): ``role`` ("kr"), ``min_ns`` (160, see below),
 ``max_ns`` (1200), ``bin_ns`` (4), ``amp_threshold_adc`` (100: the 9.4 keV singlet peak is
 ~160 ADC, picks on the triplet tail of the first pulse ~60-80 ADC), ``flat_background``
 (true), ``apply_cuts`` (true), ``column`` ("total_pe") and ``range`` (optional window on it,
-e.g. the Kr peak).
+e.g. the Kr peak), ``minos`` (false).
 
 Why the delay fit starts at 160 ns by default, not at the 152 ns resolving cut: the reduction
 searches the delayed pulse from ``t0 + 152 ns``, so a 9.4 keV pulse that peaked just before
@@ -74,6 +74,7 @@ HALFLIFE_SETTINGS: dict[str, Any] = {
     "t_stop_s": None,
     "apply_cuts": True,
     "ftop_bins": 50,
+    "minos": False,
 }
 
 DELAY_SETTINGS: dict[str, Any] = {
@@ -86,6 +87,7 @@ DELAY_SETTINGS: dict[str, Any] = {
     "apply_cuts": True,
     "column": "total_pe",
     "range": None,
+    "minos": False,
 }
 
 
@@ -215,7 +217,7 @@ def compute_halflife(inputs: StepInputs, settings: Mapping[str, Any]) -> HalfLif
     if not bin_s > 0:
         raise CalibrationError(f"halflife settings: bin_s must be > 0, got {s['bin_s']!r}")
     exclude = s["exclude_before_s"]
-    fit = fit_halflife(times[sel], t_start, t_stop, bin_s, exclude)
+    fit = fit_halflife(times[sel], t_start, t_stop, bin_s, exclude, minos=bool(s["minos"]))
     edges, counts = rate_histogram(times[sel], t_start, t_stop, bin_s)
     fit_lo, fit_hi = fit.extra.get("fit_range_s", [t_start if exclude is None else exclude, t_stop])
     centres = 0.5 * (edges[:-1] + edges[1:])
