@@ -12,7 +12,7 @@ What to use when
 ``halflife`` settings (``HALFLIFE_SETTINGS``): ``role`` ("kr"), ``column`` ("total_pe"),
 ``range`` (the peak window ``[lo, hi]``; default: mean +- ``n_sigma`` sigma of the ``kr`` peak of
 an earlier ``peak_fit`` result), ``n_sigma`` (2), ``bin_s`` (600), ``exclude_before_s`` (None),
-``t_start_s`` (0), ``t_stop_s`` (default: the run's live time, else its last event),
+``t_start_s`` (0), ``t_stop_s`` (default: the later of the run's live time and its last event),
 ``apply_cuts`` (true), ``ftop_bins`` (50 bins over [0, 1]), ``minos`` (false). Time bins are
 real-time bins of ``time_s`` (see ``analysis_core.fitting.decay``).
 
@@ -205,9 +205,11 @@ def compute_halflife(inputs: StepInputs, settings: Mapping[str, Any]) -> HalfLif
     t_start = float(s["t_start_s"])
     t_stop = s["t_stop_s"]
     if t_stop is None:
+        # the run's duration: its recorded live time, or its last event if that is later (a
+        # live time net of dead time is shorter than the real time the bins span)
         live = table.livetime_s
-        finite = times[np.isfinite(times)]
-        t_stop = live if np.isfinite(live) and live > 0 else float(finite.max(initial=0.0))
+        last = float(times[np.isfinite(times)].max(initial=0.0))
+        t_stop = max(live, last) if np.isfinite(live) else last
     t_stop = float(t_stop)
     if not t_stop > t_start:
         raise CalibrationError(
