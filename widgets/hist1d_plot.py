@@ -8,6 +8,8 @@ What to use when
   in the title). Add a ``widgets.cut_rois.BandShape`` to ``plot``
   for a draggable range. Log or linear counts; PNG/SVG/CSV export. Refilling keeps the view.
   Other panes may reuse it for any "before/after" spectrum.
+- ``FractionPlot``: a fraction per bin (e.g. cut efficiency vs total PE) as points with
+  asymmetric error bars (``set_fractions(edges, fraction, lo, hi)``), y from 0 to 1.
 
 The widget takes arrays only.
 """
@@ -34,7 +36,7 @@ from widgets.elided_label import ElidedLabel
 from widgets.plot_export import PlotExporter
 from widgets.spectrum_fit_plot import style_plot
 
-__all__ = ["HIST_STYLES", "Hist1DPlot"]
+__all__ = ["HIST_STYLES", "FractionPlot", "Hist1DPlot"]
 
 #: Series key -> (colour, width, fill alpha, legend text).
 HIST_STYLES = {
@@ -179,6 +181,82 @@ class Hist1DPlot(QWidget):
             return ["lo", "hi"], [np.zeros(0), np.zeros(0)]
         keys = [k for k in HIST_STYLES if k in self._series]
         return ["lo", "hi", *keys], [e[:-1], e[1:], *(self._series[k] for k in keys)]
+
+
+class FractionPlot(QWidget):
+    """Fractions per bin with asymmetric error bars (see the module docstring).
+
+    Parameters
+    ----------
+    parent : QWidget, optional
+        Qt parent.
+    name : str
+        Default file stem of exports.
+    """
+
+    def __init__(self, parent: QWidget | None = None, *, name: str = "fraction") -> None:
+        super().__init__(parent)
+        self._cols: list[NDArray[np.float64]] = [np.zeros(0)] * 5
+        self._title = ElidedLabel(self)
+        self._title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
+        self.graphics = pg.GraphicsLayoutWidget()
+        self.graphics.setBackground("w")
+        self.plot = self.graphics.addPlot(row=0, col=0)
+        style_plot(self.plot)
+        self.plot.setLabel("left", "fraction passing")
+        self.plot.setYRange(0.0, 1.05, padding=0.0)
+        self.plot.getViewBox().setLimits(yMin=-0.05, yMax=1.1)
+        colour = HIST_STYLES["selected"][0]
+        self.bars = pg.ErrorBarItem(x=np.zeros(0), y=np.zeros(0), pen=pg.mkPen(colour))
+        self.points = pg.ScatterPlotItem(size=5, pen=None, brush=pg.mkBrush(colour))
+        self.plot.addItem(self.bars)
+        self.plot.addItem(self.points)
+        self.exporter = PlotExporter(
+            self.graphics.ci, [("fraction", self.plot)], self, name=name,
+            csv_provider=self.csv_columns,
+        )  # fmt: skip
+        self.exporter.add_to_view_menus()
+        bar = QHBoxLayout()
+        bar.setContentsMargins(0, 0, 0, 0)
+        bar.addWidget(self._title, 1)
+        bar.addWidget(self.exporter.tool_button(self))
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.graphics, 1)
+
+    def set_axis_label(self, x: str) -> None:
+        """Label the x axis (with units)."""
+        self.plot.setLabel("bottom", x)
+
+    def set_title(self, text: str) -> None:
+        """Set the caption above the plot."""
+        self._title.setText(text)
+
+    def set_fractions(
+        self, edges: ArrayLike, fraction: ArrayLike, lo: ArrayLike, hi: ArrayLike
+    ) -> None:
+        """Show ``fraction`` per bin with its interval ``[lo, hi]``; NaN bins are left out."""
+        e = np.asarray(edges, dtype=float)
+        f, lo_, hi_ = (np.asarray(a, dtype=float) for a in (fraction, lo, hi))
+        if not (f.shape == lo_.shape == hi_.shape == (e.size - 1,)):
+            raise ValueError(f"{f.size} fractions for {e.size - 1} bins")
+        x = 0.5 * (e[1:] + e[:-1])
+        self._cols = [e[:-1], e[1:], f, lo_, hi_]
+        ok = np.isfinite(f) & np.isfinite(lo_) & np.isfinite(hi_)
+        self.points.setData(x[ok], f[ok])
+        self.bars.setData(x=x[ok], y=f[ok], top=hi_[ok] - f[ok], bottom=f[ok] - lo_[ok])
+        if e.size:
+            self.plot.setXRange(e[0], e[-1], padding=0.02)
+
+    def fractions(self) -> NDArray[np.float64]:
+        """Return the fractions shown (NaN for empty bins)."""
+        return self._cols[2].copy()
+
+    def csv_columns(self) -> tuple[list[str], list[NDArray[np.float64]]]:
+        """Return bin edges, fractions and their interval."""
+        return ["lo", "hi", "fraction", "fraction_lo", "fraction_hi"], list(self._cols)
 
 
 def demo() -> Hist1DPlot:

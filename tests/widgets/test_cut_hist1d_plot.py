@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from widgets.hist1d_plot import Hist1DPlot, demo
+from widgets.hist1d_plot import FractionPlot, Hist1DPlot, demo
 
 
 def test_histograms_and_log(qtbot):
@@ -31,3 +31,20 @@ def test_demo(qtbot):
     w = demo()
     qtbot.addWidget(w)
     assert w.windowTitle().endswith("demo")
+
+
+def test_fraction_plot(qtbot):
+    w = FractionPlot()
+    qtbot.addWidget(w)
+    edges = np.array([0.0, 1.0, 2.0, 3.0])
+    w.set_fractions(edges, [0.5, np.nan, 1.0], [0.4, np.nan, 0.9], [0.6, np.nan, 1.0])
+    x, y = w.points.getData()
+    np.testing.assert_array_equal(x, [0.5, 2.5])  # the empty (NaN) bin is left out
+    np.testing.assert_array_equal(y, [0.5, 1.0])
+    np.testing.assert_allclose(w.bars.opts["top"], [0.1, 0.0], atol=1e-12)
+    np.testing.assert_allclose(w.bars.opts["bottom"], [0.1, 0.1], atol=1e-12)
+    header, cols = w.csv_columns()
+    assert header == ["lo", "hi", "fraction", "fraction_lo", "fraction_hi"]
+    assert len(cols[0]) == 3
+    with pytest.raises(ValueError, match="2 fractions for 3 bins"):
+        w.set_fractions(edges, [0.1, 0.2], [0, 0], [1, 1])

@@ -13,6 +13,7 @@ from analysis_core.cuts import (
     RangeCut,
     RotatedCut,
     default_cutset,
+    efficiency_vs,
     points_in_polygon,
     survival,
 )
@@ -309,3 +310,16 @@ def test_pe_axis_range(setup, qtbot):
     # Automatic end: min(1.1 x 99.5th percentile, 3 x median) of the data.
     expected = min(1.1 * np.percentile(finite, 99.5), 3 * np.median(finite))
     assert auto == pytest.approx(expected, rel=1e-9)
+
+
+def test_efficiency_vs_pe_equals_core(setup, qtbot):
+    w, ctrl, pane, _, table = setup
+    cs = w.ctx.calib.cuts
+    b = ctrl._run.binning
+    ref = efficiency_vs("total_pe", b.bins["total_pe"], table, cs, b.ranges["total_pe"])
+    shown = pane.efficiency.fractions()
+    np.testing.assert_array_equal(np.isnan(shown), np.isnan(ref.efficiency))
+    ok = ~np.isnan(ref.efficiency)
+    # Same counts, same division: equal to rounding.
+    np.testing.assert_allclose(shown[ok], ref.efficiency[ok], rtol=1e-12)
+    np.testing.assert_array_equal(ctrl.last_update.efficiency.passed, ref.passed)

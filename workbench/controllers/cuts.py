@@ -284,7 +284,7 @@ class CutsController(QObject):
         t_request, self._t_request = self._t_request, None
         run = self._run
         self._ctx.jobs.submit(
-            timed_update, run.table, self.cutset, run.binning, self._cache, t_request,
+            timed_update, run, self.cutset, self._cache, t_request,
             key=CUTS_JOB_KEY, on_done=self._on_update_done, on_error=self._on_update_error,
         )  # fmt: skip
 
@@ -304,6 +304,9 @@ class CutsController(QObject):
         for key, h in update.hist1d.items():
             self._pane.show_hist1d(key, h.edges, {"all": run.overview.hist1d[key].counts,
                                                   "selected": h.counts})  # fmt: skip
+        if update.efficiency is not None:
+            e = update.efficiency
+            self._pane.show_efficiency(e.edges, e.efficiency, e.lo, e.hi)
         self._pane.cut_list.set_rows(cut_rows(self.cutset, update.rows))
         name = self._ctx.state.run(run.path).name if run.path in self._ctx.state.runs else run.path
         self._pane.show_status(status_text(name, update))

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,11 +28,13 @@ from numpy.typing import NDArray
 
 from analysis_core.cuts import (
     CutSet,
+    EfficiencyCurve,
     MaskCache,
     PolygonCut,
     RangeCut,
     RotatedCut,
     SurvivalRow,
+    binomial_interval,
     survival,
 )
 from analysis_core.histograms import Hist1D, Hist2D, histogram1d, histogram2d
@@ -175,6 +177,8 @@ class CutsUpdate:
         Rows of the table, rows passing every enabled cut.
     compute_ms : float
         Time spent computing (wall clock).
+    efficiency : EfficiencyCurve or None
+        Efficiency of the enabled cuts in bins of total PE (when the overview was given).
     """
 
     cutset: CutSet
@@ -183,7 +187,7 @@ class CutsUpdate:
     n_events: int
     n_pass: int
     compute_ms: float = 0.0
-    extra: dict[str, Any] = field(default_factory=dict)
+    efficiency: EfficiencyCurve | None = None
 
 
 def compute_overview(table: Mapping[str, Any], binning: Binning) -> CutsOverview:
@@ -204,9 +208,17 @@ def compute_overview(table: Mapping[str, Any], binning: Binning) -> CutsOverview
 
 
 def compute_update(
-    table: Mapping[str, Any], cutset: CutSet, binning: Binning, cache: MaskCache | None = None
+    table: Mapping[str, Any],
+    cutset: CutSet,
+    binning: Binning,
+    cache: MaskCache | None = None,
+    overview: CutsOverview | None = None,
 ) -> CutsUpdate:
-    """Apply ``cutset``: survival rows and the 1D histograms of the passing events."""
+    """Apply ``cutset``: survival rows and the 1D histograms of the passing events.
+
+    With the run's ``overview`` (all events on the same bins), the update also carries the
+    efficiency of the enabled cuts in bins of total PE (``efficiency``, Wilson 1-sigma).
+    """
     t0 = time.perf_counter()
     cache = cache if cache is not None else MaskCache(table)
     masks = cache.masks(cutset)
@@ -223,8 +235,17 @@ def compute_update(
         for key, (col, _) in PLOTS_1D.items()
     }
     n_pass = int(rows_passed.size)
+    efficiency = None
+    if overview is not None:
+        total = np.rint(overview.hist1d["pe"].counts).astype(np.int64)
+        passed_pe = np.rint(hist1d["pe"].counts).astype(np.int64)
+        lo, hi = binomial_interval(passed_pe, total)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            eff = np.where(total > 0, passed_pe / np.maximum(total, 1), np.nan)
+        edges = hist1d["pe"].edges
+        efficiency = EfficiencyCurve(PLOTS_1D["pe"][0], edges, passed_pe, total, eff, lo, hi)
     ms = 1e3 * (time.perf_counter() - t0)
-    return CutsUpdate(cutset, rows, hist1d, cache.n_rows, n_pass, ms)
+    return CutsUpdate(cutset, rows, hist1d, cache.n_rows, n_pass, ms, efficiency)
 
 
 def events_in_bin(
@@ -324,7 +345,8 @@ def load_run(path: str, table: RQTable, pe_max: float | None) -> LoadedRun:
 
 
 def timed_update(
-    table: RQTable, cutset: CutSet, binning: Binning, cache: MaskCache, t_request: float | None
+    run: LoadedRun, cutset: CutSet, cache: MaskCache, t_request: float | None
 ) -> tuple[CutsUpdate, float | None, RQTable]:
     """Run :func:`compute_update`; pass the request time and the table through (for the GUI)."""
-    return compute_update(table, cutset, binning, cache), t_request, table
+    update = compute_update(run.table, cutset, run.binning, cache, run.overview)
+    return update, t_request, run.table

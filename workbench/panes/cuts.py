@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QStackedWidget,
+    QTabWidget,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -35,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from widgets.cut_list import CutListWidget
 from widgets.elided_label import ElidedLabel
-from widgets.hist1d_plot import Hist1DPlot
+from widgets.hist1d_plot import FractionPlot, Hist1DPlot
 from widgets.hist2d_image import Hist2DImage
 from workbench.panes.cuts_events import BinEventsPanel
 from workbench.panes.cuts_shapes import Shape, ShapeLayer
@@ -163,6 +164,16 @@ class CutsPane(QWidget):
             plot.set_title(title)
             self.hist1d[key] = plot
             grid.addWidget(plot, 1, col)
+        # The PE spectrum shares its cell with the efficiency of the cuts vs PE (tabs).
+        self.efficiency = FractionPlot(grid_widget, name="cut_efficiency_vs_pe")
+        self.efficiency.set_axis_label("total_pe (PE)")
+        self.efficiency.set_title("Efficiency of the enabled cuts vs total PE (1σ Wilson)")
+        self.pe_tabs = QTabWidget(grid_widget)
+        self.pe_tabs.setDocumentMode(True)
+        grid.removeWidget(self.hist1d["pe"])
+        self.pe_tabs.addTab(self.hist1d["pe"], "Spectrum")
+        self.pe_tabs.addTab(self.efficiency, "Efficiency")
+        grid.addWidget(self.pe_tabs, 1, list(_PLOTS_1D).index("pe"))
         grid.setRowStretch(0, 3)
         grid.setRowStretch(1, 2)
 
@@ -287,11 +298,16 @@ class CutsPane(QWidget):
         self.hist2d["f90_pe"].set_axis_labels(f"total_pe ({pe_units})", "f90")
         self.hist2d["i35_i55"].set_axis_labels(f"i35_pe ({pe_units})", f"i55_pe ({pe_units})")
         self.hist1d["pe"].set_axis_label(f"total_pe ({pe_units})")
+        self.efficiency.set_axis_label(f"total_pe ({pe_units})")
 
     # ------------------------------------------------------------------ histograms
     def show_hist2d(self, key: str, x_edges: Any, y_edges: Any, counts: Any) -> None:
         """Show the 2D histogram of plot ``key``."""
         self.hist2d[key].set_histogram(x_edges, y_edges, counts)
+
+    def show_efficiency(self, edges: Any, fraction: Any, lo: Any, hi: Any) -> None:
+        """Show the efficiency of the cuts per total-PE bin with its interval."""
+        self.efficiency.set_fractions(edges, fraction, lo, hi)
 
     def show_hist1d(self, key: str, edges: Any, series: Mapping[str, Any]) -> None:
         """Show the 1D histograms (``"all"``, ``"selected"``) of plot ``key``."""
