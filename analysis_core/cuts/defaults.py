@@ -6,6 +6,11 @@ What to use when
   with finite F90, at least 2 PE in each PMT), an electron-recoil F90 band and an ftop range
   against edge events. Limits follow ``spec/interfaces.md`` (``f90`` 0.2-0.45, ``ftop``
   0.3-0.7); the user tunes them on the Cuts pane (the F90 band on 57Co data, per the paper).
+
+Not covered by RQs, hence not in the set: the paper's stable-baseline requirement (no RQ flag;
+``baseline_rms_adc_*`` allow a typed cut once a threshold is chosen) and its ">= 2 PE in both
+PMTs within 20 ns" trigger condition, approximated here by >= 2 PE per PMT in the whole 6 us
+window (``total_pe_top``, ``total_pe_bottom``).
 """
 
 from __future__ import annotations
