@@ -142,7 +142,7 @@ def test_without_a_peak_fit_the_pane_says_so_then_a_typed_window_works(alone, kr
     window, ctrl, pane = alone
     window.ctx.loader.open_files([str(kr_run)])
     assert _result(window, "halflife") is None
-    assert "fit the 'kr' peak" in pane.rate.message()
+    assert "fit the peak in the Spectrum & fit pane" in pane.rate.message()
     assert pane.halflife_params.is_valid() is False
     assert window.ctx.notifier.errors == []  # a missing prerequisite, not a failure
     assert _result(window, "delay").fit.valid  # the delay step needs no peak fit

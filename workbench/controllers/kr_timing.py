@@ -60,6 +60,17 @@ DEFAULT_HALFLIFE: dict[str, Any] = {
 #: First ``delay`` settings (the step's defaults fill in the rest).
 DEFAULT_DELAY: dict[str, Any] = {"role": "kr", "apply_cuts": True}
 _COMPUTE = {"halflife": compute_halflife, "delay": compute_delay}
+#: Shown while the half-life window waits for a 41.5 keV fit.
+NO_PEAK_FIT = (
+    "the window follows the 41.5 keV peak fit, and there is none yet: fit the peak in the "
+    "Spectrum & fit pane, or untick 'From the 41.5 keV peak fit' and type the window."
+)
+
+
+def _has_kr_fit(inputs: Any) -> bool:
+    """Return True when an earlier ``peak_fit`` holds a valid fit of a Kr-role peak."""
+    peaks = getattr(inputs.results.get("peak_fit"), "peaks", {}) or {}
+    return any(p.role == "kr" and p.fit.valid for p in peaks.values())
 
 
 class KrTimingController(QObject):
@@ -192,6 +203,12 @@ class KrTimingController(QObject):
         inputs = step_inputs(self._ctx)
         if settings is None or settings.get("role", "kr") not in inputs.rq:
             return  # no reduced Kr run: refresh() shows what to do
+        if step == "halflife" and settings.get("range") is None and not _has_kr_fit(inputs):
+            self._errors[step] = NO_PEAK_FIT
+            if self._ctx.calib.result(step) is not None:
+                self._ctx.calib.set_result(step, None)
+            self._show(step)
+            return
         self._ctx.jobs.submit(
             run_step,
             _COMPUTE[step],

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
-from PySide6.QtGui import QAction, QResizeEvent
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, Signal, Slot
+from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -145,6 +145,7 @@ class KrTimingPane(QWidget):
         self._right = right = QSplitter(Qt.Orientation.Vertical, self)
         right.addWidget(self.rate)
         right.addWidget(bottom)
+        right.installEventFilter(self)  # its width decides how the bottom plots are laid out
         right.setStretchFactor(0, 3)
         right.setStretchFactor(1, 2)
         splitter = QSplitter(Qt.Orientation.Horizontal, self)
@@ -270,15 +271,16 @@ class KrTimingPane(QWidget):
     def _on_delay_edited(self, *_: object) -> None:
         self.delay_edited.emit()
 
-    def resizeEvent(self, event: QResizeEvent) -> None:  # noqa: N802 (Qt override)
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 (Qt override)
         """Put ftop-vs-time and the delays side by side when wide, one above the other if not."""
-        super().resizeEvent(event)
-        wide = self._right.width() >= SIDE_BY_SIDE_MIN_WIDTH
-        orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
-        if self._bottom.orientation() != orientation:
-            self._bottom.setOrientation(orientation)
-            n = self._bottom.width() if wide else self._bottom.height()
-            self._bottom.setSizes([n // 2, n - n // 2])
+        if watched is self._right and event.type() == QEvent.Type.Resize:
+            wide = self._right.width() >= SIDE_BY_SIDE_MIN_WIDTH
+            orientation = Qt.Orientation.Horizontal if wide else Qt.Orientation.Vertical
+            if self._bottom.orientation() != orientation:
+                self._bottom.setOrientation(orientation)
+                n = self._bottom.width() if wide else self._bottom.height()
+                self._bottom.setSizes([n // 2, n - n // 2])
+        return super().eventFilter(watched, event)
 
     @Slot(float)
     def _on_exclusion_dragged(self, end_h: float) -> None:
