@@ -15,7 +15,7 @@ from analysis_core.progress import Cancelled
 __all__ = ["build_parser", "main"]
 
 #: Modules of ``analysis_core.cli`` that register sub-commands, in help order.
-COMMAND_MODULES = ("simulate", "reduce", "spe", "components", "hpge", "session")
+COMMAND_MODULES = ("simulate", "reduce", "spe", "fit", "components", "hpge", "session")
 
 
 def build_parser() -> argparse.ArgumentParser:
