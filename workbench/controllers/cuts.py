@@ -83,6 +83,12 @@ class CutsController(QObject):
         Shared services.
     pane : CutsPane
         The view.
+
+    Signals
+    -------
+    update_shown(float)
+        Survival and spectra of a cut change are on the pane; latency in ms from the oldest
+        change the update includes.
     """
 
     update_shown = Signal(float)
