@@ -233,3 +233,25 @@ def test_undo_of_a_delay_edit(gui, kr_run):
     assert "min_ns" not in window.ctx.calib.settings("delay")
     assert _result(window, "delay").fit.extra["fit_range_ns"][0] == default_start
     assert pane.min_ns.value() == default_start
+
+
+def test_the_filling_period_is_found_again_for_another_run(gui, kr_run, tmp_path):
+    window, _, pane = gui
+    window.ctx.loader.open_files([str(kr_run)])
+    first = window.ctx.calib.settings("halflife")["exclude_before_s"]
+    assert first < 3600.0  # 600 s of 39Ar, 300 s of filling
+    det = SimConfig().detector
+    later = simulate_run("kr-run", 2000, 52, tmp_path / "kr_late.h5", pre_injection_s=7200.0)
+    reduce_file(
+        later,
+        tmp_path / "kr_late_rq.h5",
+        ReductionConfig(spe_gain_adc_ns=(det.spe_mu_adc_ns_top, det.spe_mu_adc_ns_bottom)),
+    )
+    window.ctx.state.remove_run(str(kr_run.resolve()))
+    window.ctx.loader.open_files([str(later)])
+    # Injection 2 h after the start here: the first fit starts after it.
+    assert window.ctx.calib.settings("halflife")["exclude_before_s"] >= 7200.0 + 300.0
+    pane.rate.exclusion.setRegion((0.0, 3.0))  # the user's choice (hours) ...
+    window.ctx.state.remove_run(str(later.resolve()))
+    window.ctx.loader.open_files([str(kr_run)])
+    assert window.ctx.calib.settings("halflife")["exclude_before_s"] == 10800.0  # ... is kept

@@ -84,6 +84,8 @@ class KrTimingController(QObject):
         self._user_edit: set[str] = set()
         self._writing = False
         self._auto_exclusion = True
+        self._auto_exclusion_s: float | None = None  # the value found in the data, if used
+        self._kr_table_id: int | None = None
         self._signature: tuple[Any, ...] = ()
         self.resolving_cut_ns = float(ReductionConfig().delayed_after_ns)
         pane.halflife_edited.connect(self._on_halflife_edited)
@@ -234,6 +236,7 @@ class KrTimingController(QObject):
             self._auto_exclusion = False
             end_s = suggest_exclusion_s(result)
             if end_s is not None and end_s > float(result.edges_s[0]):
+                self._auto_exclusion_s = end_s
                 self._store(step, {**outcome.settings, "exclude_before_s": end_s})
                 self._submit(step)
                 return
@@ -271,6 +274,15 @@ class KrTimingController(QObject):
             return
         self._signature = signature
         self._errors.clear()
+        table = self._ctx.state.rq(self._ctx.calib.role_path("kr") or "")
+        if table is not None and id(table) != self._kr_table_id:
+            self._kr_table_id = id(table)
+            s = self.settings("halflife")
+            if s is not None and s.get("exclude_before_s") == self._auto_exclusion_s:
+                # Another Kr run (or a new reduction): its filling period is found again,
+                # unless the user chose the exclusion.
+                self._auto_exclusion = True
+                self._store("halflife", {**s, "exclude_before_s": None})
         for step in ("halflife", "delay"):
             if self._ctx.calib.result(step) is not None:
                 self._ctx.calib.set_result(step, None)  # stale: recomputed below
