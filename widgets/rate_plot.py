@@ -27,15 +27,20 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from widgets.elided_label import ElidedLabel
 from widgets.plot_export import PlotExporter
-from widgets.spectrum_fit_plot import FitCurve, LogView, SwitchableLogAxis, style_plot
+from widgets.spectrum_fit_items import (
+    FitCurve,
+    LogView,
+    MessageStack,
+    SwitchableLogAxis,
+    draw_pulls,
+    style_plot,
+)
 
 __all__ = ["RatePlot"]
 
@@ -125,13 +130,7 @@ class RatePlot(QWidget):
         self.plot.getViewBox().sigResized.connect(self._place_annotation)
         self.set_axis_labels("Time", "Rate (Hz)")
 
-        self._message = QLabel(self)
-        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._message.setWordWrap(True)
-        self._message.setStyleSheet("color: #555; font-size: 13pt; padding: 24px;")
-        self._stack = QStackedWidget(self)
-        self._stack.addWidget(self._message)
-        self._stack.addWidget(self.graphics)
+        self._stack = MessageStack(self.graphics, self)
 
         self.exporter = PlotExporter(
             self.graphics.ci, [("rate", self.plot), ("pulls", self.residual_plot)], self,
@@ -176,7 +175,7 @@ class RatePlot(QWidget):
         if self._used.shape != (n,):
             raise ValueError(f"{self._used.size} 'used' flags for {n} points")
         self._title.setText(title)
-        self._stack.setCurrentWidget(self.graphics)
+        self._stack.show_message("")
         self._redraw()
         vb = self.plot.getViewBox()
         vb.enableAutoRange()
@@ -190,12 +189,11 @@ class RatePlot(QWidget):
         self.set_annotation("")
         self.exclusion.setVisible(False)
         self._redraw()
-        self._message.setText(message)
-        self._stack.setCurrentWidget(self._message if message else self.graphics)
+        self._stack.show_message(message)
 
     def message(self) -> str:
         """Return the sentence shown instead of the plot ("" when the plot is shown)."""
-        return self._message.text() if self._stack.currentWidget() is self._message else ""
+        return self._stack.message()
 
     def points(self) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
         """Return the points shown: x, rate, error (copies)."""
@@ -291,14 +289,9 @@ class RatePlot(QWidget):
             curve = pg.PlotDataItem(fit.x, self._view.y(fit.y), pen=_FIT_PEN, name=fit.label)
             curve.setZValue(3)
             self._add(curve)
-            r = np.asarray(fit.residual, dtype=float)
-            ok = np.isfinite(r)
-            self._pulls.setData(np.asarray(fit.residual_x, dtype=float)[ok], r[ok])
-            top = max(3.5, float(np.percentile(np.abs(r[ok]), 98))) if ok.any() else 3.5
-            self.residual_plot.setYRange(-1.1 * top, 1.1 * top, padding=0.0)
+            draw_pulls(self._pulls, self.residual_plot, fit.residual_x, fit.residual)
         else:
-            self._pulls.setData([], [])
-            self.residual_plot.setYRange(-3.5, 3.5, padding=0.0)
+            draw_pulls(self._pulls, self.residual_plot, [], [])
         self._place_annotation()
 
     def _add(self, item: pg.GraphicsObject) -> None:

@@ -10,8 +10,8 @@ What to use when
   (e.g. a resolving cut) and PNG/SVG/CSV export. Used for PE spectra (peak fits) and for the
   delayed-pulse time distribution.
 - ``clear(message)`` replaces the plot by a centred sentence saying what to do (empty states).
-- ``LogView`` and ``style_plot``: the log transform of values and error bars and the axis style,
-  shared with ``widgets.rate_plot``.
+- ``SpectrumSeries``, ``FitCurve``, ``LogView``, ``style_plot`` live in
+  ``widgets.spectrum_fit_items`` and are re-exported here.
 
 The widget takes arrays and plain numbers only; it computes no physics.
 """
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 import pyqtgraph as pg
@@ -30,16 +29,23 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
     QPushButton,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from widgets.elided_label import ElidedLabel
 from widgets.plot_export import PlotExporter
-from widgets.plot_log_axis import LogAxis
+from widgets.spectrum_fit_items import (
+    FitCurve,
+    LogView,
+    MessageStack,
+    SpectrumSeries,
+    SwitchableLogAxis,
+    draw_pulls,
+    spectrum_csv_columns,
+    style_plot,
+)
 
 __all__ = [
     "SERIES_STYLES",
@@ -60,117 +66,6 @@ SERIES_STYLES = {
 _FIT_PEN = pg.mkPen("#d62728", width=2.2)
 _AXIS_COLOUR = "#303030"
 _MARKER_COLOUR = "#6a4c93"
-
-
-def style_plot(plot: pg.PlotItem) -> None:
-    """Give ``plot`` the workbench look: light grid, dark axes, no SI prefixes."""
-    plot.showGrid(x=True, y=True, alpha=0.15)
-    plot.setMenuEnabled(False, enableViewBoxMenu=True)
-    for name in ("left", "bottom"):
-        axis = plot.getAxis(name)
-        axis.setPen(pg.mkPen(_AXIS_COLOUR))
-        axis.setTextPen(pg.mkPen(_AXIS_COLOUR))
-        axis.enableAutoSIPrefix(False)
-    plot.getAxis("left").setWidth(64)
-
-
-class SwitchableLogAxis(LogAxis):
-    """An axis labelled like ``LogAxis`` while ``is_log`` is True, like a plain axis otherwise."""
-
-    def __init__(self, orientation: str, **kwargs: object) -> None:
-        super().__init__(orientation, **kwargs)
-        self.is_log = False
-
-    def tickValues(self, minVal: float, maxVal: float, size: float) -> list:  # noqa: N802, D102
-        if self.is_log:
-            return super().tickValues(minVal, maxVal, size)
-        return pg.AxisItem.tickValues(self, minVal, maxVal, size)
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:  # noqa: N802, D102
-        if self.is_log:
-            return super().tickStrings(values, scale, spacing)
-        return pg.AxisItem.tickStrings(self, values, scale, spacing)
-
-
-class LogView:
-    """Maps values (and their error bars) to what a log or linear axis draws.
-
-    In the log view, values are drawn as ``log10(max(v, floor))`` with ``floor`` half the
-    smallest positive value shown (empty bins and negative subtracted bins sit at the floor).
-    """
-
-    def __init__(self) -> None:
-        self.is_log = False
-        self.floor = 0.5
-
-    def set_floor_from(self, arrays: Sequence[NDArray[np.float64]]) -> None:
-        """Choose the floor from the data about to be drawn."""
-        pos = [a[np.isfinite(a) & (a > 0)] for a in arrays]
-        pos = [p for p in pos if p.size]
-        smallest = min(float(p.min()) for p in pos) if pos else 1.0
-        self.floor = min(0.5, 0.5 * smallest)
-
-    def y(self, values: ArrayLike) -> NDArray[np.float64]:
-        """Return the drawn coordinate of ``values``."""
-        v = np.asarray(values, dtype=float)
-        if not self.is_log:
-            return v
-        return np.log10(np.maximum(np.where(np.isfinite(v), v, self.floor), self.floor))
-
-    def error_bars(
-        self, values: ArrayLike, errors: ArrayLike
-    ) -> tuple[NDArray[np.float64], NDArray[np.float64], NDArray[np.float64]]:
-        """Return ``(y, top, bottom)`` lengths for a ``pyqtgraph.ErrorBarItem``."""
-        v = np.asarray(values, dtype=float)
-        e = np.nan_to_num(np.asarray(errors, dtype=float), nan=0.0)
-        y = self.y(v)
-        if not self.is_log:
-            return y, e, e
-        return y, self.y(v + e) - y, y - self.y(v - e)
-
-
-@dataclass(frozen=True)
-class SpectrumSeries:
-    """One binned spectrum to draw.
-
-    Attributes
-    ----------
-    key : str
-        Style key of ``SERIES_STYLES`` (``"signal"``, ``"background"``, ``"subtracted"``);
-        also the CSV column prefix.
-    label : str
-        Legend text.
-    counts : ndarray
-        Value per bin (counts, or scaled/subtracted counts).
-    errors : ndarray, optional
-        1-sigma error per bin (drawn when error bars are on; exported to CSV).
-    """
-
-    key: str
-    label: str
-    counts: NDArray[np.float64]
-    errors: NDArray[np.float64] | None = None
-
-
-@dataclass(frozen=True)
-class FitCurve:
-    """A fitted model and its pulls.
-
-    Attributes
-    ----------
-    x, y : ndarray
-        The model on a fine grid over the fit range, in the units of the spectrum (per bin).
-    residual_x, residual : ndarray
-        Bin centres of the fitted bins and the pulls ``(n - model) / sigma`` there.
-    label : str
-        Legend text.
-    """
-
-    x: NDArray[np.float64]
-    y: NDArray[np.float64]
-    residual_x: NDArray[np.float64]
-    residual: NDArray[np.float64]
-    label: str = "fit"
 
 
 class SpectrumFitPlot(QWidget):
@@ -249,13 +144,7 @@ class SpectrumFitPlot(QWidget):
         self.region.sigRegionChangeFinished.connect(self._on_region_finished)
         self.set_axis_labels("x", "Counts per bin")
 
-        self._message = QLabel(self)
-        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._message.setWordWrap(True)
-        self._message.setStyleSheet("color: #555; font-size: 13pt; padding: 24px;")
-        self._stack = QStackedWidget(self)
-        self._stack.addWidget(self._message)
-        self._stack.addWidget(self.graphics)
+        self._stack = MessageStack(self.graphics, self)
 
         self.exporter = PlotExporter(
             self.graphics.ci,
@@ -314,7 +203,7 @@ class SpectrumFitPlot(QWidget):
             for s in series
         ]
         self._title.setText(title)
-        self._stack.setCurrentWidget(self.graphics)
+        self._stack.show_message("")
         self._redraw()
         if same_extent:  # a refit of the same spectrum: keep the user's zoom
             self.plot.getViewBox().enableAutoRange(axis=pg.ViewBox.YAxis)
@@ -330,12 +219,11 @@ class SpectrumFitPlot(QWidget):
         self.set_markers([])
         self.region.setVisible(False)
         self._redraw()
-        self._message.setText(message)
-        self._stack.setCurrentWidget(self._message if message else self.graphics)
+        self._stack.show_message(message)
 
     def message(self) -> str:
         """Return the sentence shown instead of the plot ("" when the plot is shown)."""
-        return self._message.text() if self._stack.currentWidget() is self._message else ""
+        return self._stack.message()
 
     def series_keys(self) -> list[str]:
         """Return the style keys of the spectra shown, in drawing order."""
@@ -369,20 +257,13 @@ class SpectrumFitPlot(QWidget):
         self._markers = []
         for i, (x, label) in enumerate(markers):
             line = pg.InfiniteLine(
-                float(x),
-                angle=90,
-                movable=False,
+                float(x), angle=90, movable=False, label=label,
                 pen=pg.mkPen(_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DashDotLine),
-                label=label,
-                labelOpts={
-                    # Staggered heights near the bottom, right of the line: close markers stay
-                    # readable and clear of the legend (top right).
-                    "position": 0.08 + 0.09 * (i % 4),
-                    "color": _MARKER_COLOUR,
-                    "anchors": [(0, 0.5), (0, 0.5)],
-                    "fill": pg.mkBrush(255, 255, 255, 200),
-                },
-            )
+                # Staggered heights near the bottom, right of the line: close markers stay
+                # readable and clear of the legend (top right).
+                labelOpts={"position": 0.08 + 0.09 * (i % 4), "color": _MARKER_COLOUR,
+                           "anchors": [(0, 0.5), (0, 0.5)], "fill": pg.mkBrush(255, 255, 255, 200)},
+            )  # fmt: skip
             line.setZValue(4)
             self.plot.addItem(line, ignoreBounds=True)
             self._markers.append(line)
@@ -478,14 +359,9 @@ class SpectrumFitPlot(QWidget):
             curve = pg.PlotDataItem(fit.x, self._view.y(fit.y), pen=_FIT_PEN, name=fit.label)
             curve.setZValue(3)
             self._add(curve)
-            r = np.asarray(fit.residual, dtype=float)
-            ok = np.isfinite(r)
-            self._pulls.setData(np.asarray(fit.residual_x, dtype=float)[ok], r[ok])
-            top = max(3.5, float(np.percentile(np.abs(r[ok]), 98))) if ok.any() else 3.5
-            self.residual_plot.setYRange(-1.1 * top, 1.1 * top, padding=0.0)
+            draw_pulls(self._pulls, self.residual_plot, fit.residual_x, fit.residual)
         else:
-            self._pulls.setData([], [])
-            self.residual_plot.setYRange(-3.5, 3.5, padding=0.0)
+            draw_pulls(self._pulls, self.residual_plot, [], [])
 
     def _add(self, item: pg.GraphicsObject) -> None:
         self.plot.addItem(item)
@@ -494,27 +370,7 @@ class SpectrumFitPlot(QWidget):
     # ------------------------------------------------------------------ export
     def csv_columns(self) -> tuple[list[str], list[NDArray[np.float64]]]:
         """Return the bins, every spectrum (with errors), the model and pulls as CSV columns."""
-        e = self._edges
-        lo, hi = (e[:-1], e[1:]) if e.size else (e, e)
-        header, cols = ["bin_lo", "bin_hi"], [lo, hi]
-        for s in self._series:
-            header.append(s.key)
-            cols.append(s.counts)
-            if s.errors is not None:
-                header.append(f"{s.key}_err")
-                cols.append(s.errors)
-        if self._fit is not None and len(self._fit.x) and lo.size:
-            c = 0.5 * (lo + hi)
-            x = np.asarray(self._fit.x, dtype=float)
-            inside = (c >= x.min()) & (c <= x.max())
-            model = np.where(inside, np.interp(c, x, np.asarray(self._fit.y, float)), np.nan)
-            pull = np.full(c.size, np.nan)
-            rx = np.asarray(self._fit.residual_x, dtype=float)
-            idx = np.clip(np.searchsorted(e, rx, side="right") - 1, 0, c.size - 1)
-            pull[idx] = np.asarray(self._fit.residual, dtype=float)
-            header += ["model", "pull"]
-            cols += [model, pull]
-        return header, cols
+        return spectrum_csv_columns(self._edges, self._series, self._fit)
 
 
 def demo() -> SpectrumFitPlot:
@@ -522,29 +378,24 @@ def demo() -> SpectrumFitPlot:
     rng = np.random.default_rng(3)
     edges = np.linspace(0.0, 400.0, 161)
     c = 0.5 * (edges[:-1] + edges[1:])
-    width = edges[1] - edges[0]
-    bkg = 300.0 * np.exp(-c / 80.0)
-    peak = 3000.0 * width / (16.5 * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((c - 177) / 16.5) ** 2)
-    sig = rng.poisson(bkg + peak).astype(float)
-    b = rng.poisson(bkg).astype(float)
-    sub = sig - b
-    x = np.linspace(130.0, 225.0, 300)
-    model = 3000.0 * width / (16.5 * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((x - 177) / 16.5) ** 2)
+
+    def gauss(x: NDArray[np.float64]) -> NDArray[np.float64]:  # 3000 events, 2.5 PE bins
+        return 3000.0 * 2.5 / (16.5 * np.sqrt(2 * np.pi)) * np.exp(-0.5 * ((x - 177) / 16.5) ** 2)
+
+    sig = rng.poisson(300.0 * np.exp(-c / 80.0) + gauss(c)).astype(float)
+    b = rng.poisson(300.0 * np.exp(-c / 80.0)).astype(float)
     sel = (c >= 130) & (c <= 225)
-    expect = peak[sel]
-    pulls = (sub[sel] - expect) / np.sqrt(sig[sel] + b[sel])
+    pulls = (sig - b - gauss(c))[sel] / np.sqrt(sig + b)[sel]
     w = SpectrumFitPlot()
     w.set_axis_labels("total_pe (PE)")
-    w.set_spectra(
-        edges,
-        [
-            SpectrumSeries("signal", "Kr run", sig, np.sqrt(sig)),
-            SpectrumSeries("background", "background (scaled)", b, np.sqrt(b)),
-            SpectrumSeries("subtracted", "Kr - background", sub, np.sqrt(sig + b)),
-        ],
-        title="demo: 41.5 keV peak",
-    )
-    w.set_fit(FitCurve(x, model, c[sel], pulls, "Gaussian fit"))
+    series = [
+        SpectrumSeries("signal", "Kr run", sig, np.sqrt(sig)),
+        SpectrumSeries("background", "background (scaled)", b, np.sqrt(b)),
+        SpectrumSeries("subtracted", "Kr - background", sig - b, np.sqrt(sig + b)),
+    ]
+    w.set_spectra(edges, series, title="demo: 41.5 keV peak")
+    x = np.linspace(130.0, 225.0, 300)
+    w.set_fit(FitCurve(x, gauss(x), c[sel], pulls, "Gaussian fit"))
     w.set_range(130.0, 225.0)
     w.resize(900, 560)
     w.setWindowTitle("SpectrumFitPlot demo")

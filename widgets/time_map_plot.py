@@ -23,15 +23,13 @@ from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
     QHBoxLayout,
-    QLabel,
-    QStackedWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from widgets.elided_label import ElidedLabel
 from widgets.plot_export import PlotExporter
-from widgets.spectrum_fit_plot import style_plot
+from widgets.spectrum_fit_items import MessageStack, style_plot
 
 __all__ = ["TimeMapPlot"]
 
@@ -79,13 +77,7 @@ class TimeMapPlot(QWidget):
         self.graphics.addItem(self.colour_bar, row=0, col=1)
         self._set_bar_label()
 
-        self._message = QLabel(self)
-        self._message.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._message.setWordWrap(True)
-        self._message.setStyleSheet("color: #555; font-size: 13pt; padding: 24px;")
-        self._stack = QStackedWidget(self)
-        self._stack.addWidget(self._message)
-        self._stack.addWidget(self.graphics)
+        self._stack = MessageStack(self.graphics, self)
 
         self.exporter = PlotExporter(
             self.graphics.ci, [("map", self.plot)], self, name=name,
@@ -121,7 +113,7 @@ class TimeMapPlot(QWidget):
             raise ValueError(f"counts of shape {c.shape} for {x.size - 1} x {y.size - 1} bins")
         self._x, self._y, self._counts = x, y, c
         self._title.setText(title)
-        self._stack.setCurrentWidget(self.graphics)
+        self._stack.show_message("")
         self._redraw()
         vb = self.plot.getViewBox()
         vb.disableAutoRange()
@@ -137,12 +129,11 @@ class TimeMapPlot(QWidget):
         self.image.clear()
         self.curve.setData([], [])
         self._title.setText("")
-        self._message.setText(message)
-        self._stack.setCurrentWidget(self._message if message else self.graphics)
+        self._stack.show_message(message)
 
     def message(self) -> str:
         """Return the sentence shown instead of the plot ("" when the plot is shown)."""
-        return self._message.text() if self._stack.currentWidget() is self._message else ""
+        return self._stack.message()
 
     def counts(self) -> NDArray[np.float64]:
         """Return the counts shown (a copy)."""
