@@ -138,6 +138,7 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(siblings[-1], dock)
         dock.setVisible(spec.visible)
         toggle = dock.toggleViewAction()
+        toggle.setText(spec.title.replace("&", "&&"))  # a literal "&", not a mnemonic
         if spec.shortcut:
             toggle.setShortcut(QKeySequence(spec.shortcut))
         self._menus["View"].addAction(toggle)

@@ -86,11 +86,31 @@ class PaneSpec:
 
 def default_panes() -> list[PaneSpec]:
     """Return the panes of the workbench, in the order they are docked."""
-    from workbench.controllers import event_browser, event_rqs, hpge, runs
+    from workbench.controllers import (
+        components,
+        cuts,
+        event_browser,
+        event_rqs,
+        export,
+        hpge,
+        kr_timing,
+        linearity,
+        runs,
+        spe,
+        spectrum_fit,
+    )
 
+    # Centre panes are tabs in workflow order (workflow.md steps 1-10).
     return [
         PaneSpec("runs", "Runs", "left", runs.build, shortcut="Ctrl+1"),
         PaneSpec("waveforms", "Waveforms", "centre", event_browser.build, shortcut="Ctrl+2"),
         PaneSpec("event_rqs", "Event RQs", "right", event_rqs.build, shortcut="Ctrl+3"),
+        PaneSpec("spe", "SPE gains", "centre", spe.build, shortcut="Ctrl+4"),
+        PaneSpec("cuts", "Cuts", "centre", cuts.build, shortcut="Ctrl+5"),
+        PaneSpec("spectrum_fit", "Spectrum & fit", "centre", spectrum_fit.build, shortcut="Ctrl+7"),
+        PaneSpec("kr_timing", "Kr timing", "centre", kr_timing.build, shortcut="Ctrl+8"),
+        PaneSpec("components", "Components", "centre", components.build, shortcut="Ctrl+9"),
+        PaneSpec("linearity", "Linearity", "centre", linearity.build, shortcut="Ctrl+0"),
         PaneSpec("hpge", "HPGe assay", "centre", hpge.build, shortcut="Ctrl+6"),
+        PaneSpec("export", "Export", "centre", export.build, shortcut="Ctrl+E"),
     ]

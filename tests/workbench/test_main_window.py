@@ -20,25 +20,56 @@ def _menu(window, title):
 
 
 def _texts(menu):
-    return [a.text().replace("&", "") for a in menu.actions() if not a.isSeparator()]
+    def plain(text):  # drop mnemonic markers, keep escaped "&&" as "&"
+        return text.replace("&&", "\0").replace("&", "").replace("\0", "&")
+
+    return [plain(a.text()) for a in menu.actions() if not a.isSeparator()]
+
+
+_AREA = {
+    "left": Qt.DockWidgetArea.LeftDockWidgetArea,
+    "centre": Qt.DockWidgetArea.TopDockWidgetArea,
+    "right": Qt.DockWidgetArea.RightDockWidgetArea,
+}
+
+#: The workflow's panes, in dock order (a pane added or lost must be a deliberate change here).
+_KEYS = [
+    "runs",
+    "waveforms",
+    "event_rqs",
+    "spe",
+    "cuts",
+    "spectrum_fit",
+    "kr_timing",
+    "components",
+    "linearity",
+    "hpge",
+    "export",
+]
+
+
+def _centre_keys():
+    return [p.key for p in default_panes() if p.area == "centre"]
 
 
 def test_default_docks_and_areas(window):
-    assert window.pane_keys() == ["runs", "waveforms", "event_rqs", "hpge"]
-    area = window.dockWidgetArea
-    assert area(window.dock("runs")) == Qt.DockWidgetArea.LeftDockWidgetArea
-    assert area(window.dock("waveforms")) == Qt.DockWidgetArea.TopDockWidgetArea
-    assert area(window.dock("event_rqs")) == Qt.DockWidgetArea.RightDockWidgetArea
-    assert area(window.dock("hpge")) == Qt.DockWidgetArea.TopDockWidgetArea
-    # centre panes share one tab group; the first one is in front
-    assert window.tabifiedDockWidgets(window.dock("hpge")) == [window.dock("waveforms")]
+    assert window.pane_keys() == _KEYS
+    for spec in default_panes():
+        assert window.dockWidgetArea(window.dock(spec.key)) == _AREA[spec.area], spec.key
+    # centre panes share one tab group with the waveform browser in front
+    centre = _centre_keys()
+    assert centre[0] == "waveforms"
+    tabbed = window.tabifiedDockWidgets(window.dock("waveforms"))
+    assert tabbed == [window.dock(k) for k in centre[1:]]
     assert all(window.dock(k).isVisible() for k in ["runs", "waveforms", "event_rqs"])
     assert window.centralWidget() is None
 
 
 def test_view_menu_lists_and_toggles_docks(window):
     view = _menu(window, "View")
-    assert _texts(view) == ["Runs", "Waveforms", "Event RQs", "HPGe assay", "Reset layout"]
+    assert _texts(view) == [p.title for p in default_panes()] + ["Reset layout"]
+    shortcuts = [a.shortcut().toString() for a in view.actions()[: len(_KEYS)]]
+    assert len(set(shortcuts)) == len(shortcuts)  # no two panes share a key
     toggle = view.actions()[2]
     assert toggle.shortcut().toString() == "Ctrl+3"
     toggle.trigger()
@@ -54,6 +85,8 @@ def test_file_menu_holds_pane_actions_and_quit(window):
         "Open demo campaign",
         "Reduce selected run",
         "Close selected run",
+        "Open calibration session…",
+        "Save calibration session…",
         "Quit",
     ]
     assert not _menu(window, "Analysis").menuAction().isVisible()  # nothing contributed yet
@@ -75,14 +108,14 @@ def _build_note(ctx):
 
 
 def test_add_pane_docks_tabs_and_menus(qtbot):
-    spec = PaneSpec("note", "Notes", "centre", _build_note, shortcut="Ctrl+9")
+    spec = PaneSpec("note", "Notes", "centre", _build_note, shortcut="Ctrl+Shift+9")
     window = create_main_window(
         inline_jobs=True, panes=[*default_panes(), spec], show_dialogs=False, restore_layout=False
     )
     qtbot.addWidget(window)
     window.show()
     dock = window.dock("note")
-    assert window.tabifiedDockWidgets(dock) == [window.dock("waveforms"), window.dock("hpge")]
+    assert window.tabifiedDockWidgets(dock) == [window.dock(k) for k in _centre_keys()]
     assert "Notes" in _texts(_menu(window, "View"))
     assert _texts(_menu(window, "Analysis")) == ["Fit peak"]
     assert _menu(window, "Analysis").menuAction().isVisible()
