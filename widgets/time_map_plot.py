@@ -135,6 +135,10 @@ class TimeMapPlot(QWidget):
         """Return the sentence shown instead of the plot ("" when the plot is shown)."""
         return self._stack.message()
 
+    def title(self) -> str:
+        """Return the title shown above the map."""
+        return self._title.text()
+
     def counts(self) -> NDArray[np.float64]:
         """Return the counts shown (a copy)."""
         return self._counts.copy()

@@ -125,13 +125,14 @@ def test_dragging_the_end_of_the_filling_period(gui, kr_run):
 
 
 def test_a_cut_change_reruns_both_steps(gui, kr_run):
-    window, _, _ = gui
+    window, _, pane = gui
     window.ctx.loader.open_files([str(kr_run)])
     n_half, n_delay = _result(window, "halflife").n_selected, _result(window, "delay").n_selected
     window.ctx.calib.set_cuts(CutSet().with_cut(RangeCut("ftop band", "ftop", 0.4, 0.6)))
     half, delay = _result(window, "halflife"), _result(window, "delay")
     assert 0 < half.n_selected < n_half
     assert 0 < delay.n_selected < n_delay
+    assert "an ftop cut is applied" in pane.time_map.title()  # it hides the Kr mixing
     inputs = step_inputs(window.ctx)
     np.testing.assert_array_equal(
         compute_delay(inputs, window.ctx.calib.settings("delay")).fit.values, delay.fit.values

@@ -194,7 +194,9 @@ class KrTimingController(QObject):
         if result is None:
             return
         if step == "halflife":
-            show_halflife(pane, result)
+            cuts = self._ctx.calib.cuts if result.settings.get("apply_cuts", True) else None
+            enabled = getattr(cuts, "enabled_cuts", ()) if cuts is not None else ()
+            show_halflife(pane, result, ftop_cut=any("ftop" in c.columns for c in enabled))
         else:
             show_delay(pane, result, self.resolving_cut_ns)
         self._show_settings(step)

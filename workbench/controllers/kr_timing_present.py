@@ -2,8 +2,8 @@
 
 What to use when
 ----------------
-- ``show_halflife(pane, result)``: rate points (hours), fitted decay with pulls, excluded
-  filling period, half-life text, ftop vs time with its mean, and the parameter table.
+- ``show_halflife(pane, result, ftop_cut=...)``: rate points (hours), fitted decay with pulls,
+  excluded filling period, half-life text, ftop vs time with its mean, and the parameter table.
 - ``show_delay(pane, result, resolving_cut_ns)``: the delay histogram, the fitted exponential
   with pulls, the resolving cut and the fit start marked, and the parameter table.
 - ``suggest_exclusion_s(result)``: the end of the filling period of an injection run (the end
@@ -50,8 +50,12 @@ def suggest_exclusion_s(result: Any) -> float | None:
     return float(result.edges_s[int(np.argmax(rate)) + 1])
 
 
-def show_halflife(pane: Any, r: Any) -> None:
-    """Draw a ``HalfLifeResult`` in the rate plot, the ftop map and the half-life table."""
+def show_halflife(pane: Any, r: Any, *, ftop_cut: bool = False) -> None:
+    """Draw a ``HalfLifeResult`` in the rate plot, the ftop map and the half-life table.
+
+    ``ftop_cut``: the events passed an enabled cut on ftop, which hides the early top-heavy
+    Kr (the map's title says so).
+    """
     fit = r.fit
     edges_h = np.asarray(r.edges_s, dtype=float) / _H
     centres = 0.5 * (edges_h[:-1] + edges_h[1:])
@@ -87,7 +91,10 @@ def show_halflife(pane: Any, r: Any) -> None:
         pane.rate.set_annotation(f"no fit: {fit.message}")
     h = r.ftop
     xe = np.asarray(h.x_edges, dtype=float) / _H
-    pane.time_map.set_map(xe, h.y_edges, h.counts, title="ftop of the window events vs time")
+    title = "ftop of the window events vs time"
+    if ftop_cut:
+        title += " — an ftop cut is applied: untick 'Apply cuts' to see the mixing"
+    pane.time_map.set_map(xe, h.y_edges, h.counts, title=title)
     counts = np.asarray(h.counts, dtype=float)
     yc = 0.5 * (np.asarray(h.y_edges)[1:] + np.asarray(h.y_edges)[:-1])
     n = counts.sum(axis=1)
