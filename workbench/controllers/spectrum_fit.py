@@ -180,6 +180,7 @@ class SpectrumFitController(QObject):
         if table is None:
             self._show_empty(peak)
             return
+        self._pane.set_form_enabled(True)
         settings = self.peak_settings(peak.key)
         if settings is None:
             self._suggest(peak, inputs)
@@ -204,6 +205,10 @@ class SpectrumFitController(QObject):
             )
         self._pane.plot.clear(text)
         self._pane.params.clear("No fit yet.")
+        self._pane.show_values(
+            view_values({"range": [0.0, 0.0], "hist_range": [0.0, 0.0], "bins": 2.0})
+        )
+        self._pane.set_form_enabled(False)
 
     def _show_runs(self, peak: Peak, inputs: StepInputs) -> None:
         role = ROLE_NAMES.get(peak.role, peak.role)

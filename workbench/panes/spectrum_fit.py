@@ -174,6 +174,10 @@ class SpectrumFitPane(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(splitter)
 
+        self._form_widgets = (
+            self.column, self.bin_width, self.hist_lo, self.hist_hi, self.apply_cuts,
+            self.model, self.cost, self.fit_lo, self.fit_hi, self.fit_button,
+        )  # fmt: skip
         self.peak.currentIndexChanged.connect(self._on_peak_index_changed)
         self.run.activated.connect(self._on_run_activated)
         self.background.activated.connect(self._on_background_activated)
@@ -209,6 +213,13 @@ class SpectrumFitPane(QWidget):
     def current_peak(self) -> str:
         """Return the key of the chosen peak."""
         return str(self.peak.currentData() or "")
+
+    def set_form_enabled(self, on: bool) -> None:
+        """Enable the spectrum and fit options (off while there is no spectrum to act on)."""
+        for w in self._form_widgets:
+            w.setEnabled(on)
+        if on:
+            self._update_enabled()
 
     def show_values(self, v: dict[str, Any]) -> None:
         """Show option values (the keys of ``values()``) without emitting ``edited``."""
