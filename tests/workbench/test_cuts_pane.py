@@ -21,8 +21,7 @@ from analysis_core.histograms import histogram1d
 from analysis_core.rawfile import RawFile
 from analysis_core.reduction import ReductionConfig, reduce_file
 from workbench.app import create_main_window
-from workbench.controllers import cuts
-from workbench.registry import PaneSpec, default_panes
+from workbench.registry import default_panes
 from workbench.state import RunInfo
 
 #: SPE gains of the simulator's defaults (top, bottom) in ADC x ns: the RQs come out in PE.
@@ -41,7 +40,7 @@ def reduced_kr(_simulated, tmp_path_factory):
 def _make_window(qtbot, inline: bool):
     w = create_main_window(
         inline_jobs=inline,
-        panes=[*default_panes(), PaneSpec("cuts", "Cuts", "centre", cuts.build)],
+        panes=default_panes(),  # the Cuts pane is registered there
         show_dialogs=False,
         restore_layout=False,
     )

@@ -14,9 +14,8 @@ import pytest
 from analysis_core.sim import SimConfig, simulate_run
 from analysis_core.spe import compute_spe
 from workbench.app import create_main_window
-from workbench.controllers import spe
 from workbench.controllers.session import step_inputs_from_context
-from workbench.registry import PaneSpec, default_panes
+from workbench.registry import default_panes
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +30,7 @@ def runs(tmp_path_factory):
 
 
 def _window(qtbot, inline=True):
-    specs = [*default_panes(), PaneSpec("spe", "SPE gains", "centre", spe.build)]
+    specs = default_panes()  # the SPE pane is registered there
     w = create_main_window(
         inline_jobs=inline, panes=specs, show_dialogs=False, restore_layout=False
     )
