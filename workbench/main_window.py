@@ -123,7 +123,8 @@ class MainWindow(QMainWindow):
         if spec.key in self._docks:
             raise ValueError(f"a pane with key {spec.key!r} is already docked")
         binding = spec.build(self.ctx)
-        dock = QDockWidget(spec.title, self)
+        # "&&": a literal "&" in the title bar, the tab and the View menu (not a mnemonic)
+        dock = QDockWidget(spec.title.replace("&", "&&"), self)
         dock.setObjectName(f"dock_{spec.key}")
         dock.setWidget(binding.widget)
         dock.setFeatures(
@@ -138,7 +139,6 @@ class MainWindow(QMainWindow):
             self.tabifyDockWidget(siblings[-1], dock)
         dock.setVisible(spec.visible)
         toggle = dock.toggleViewAction()
-        toggle.setText(spec.title.replace("&", "&&"))  # a literal "&", not a mnemonic
         if spec.shortcut:
             toggle.setShortcut(QKeySequence(spec.shortcut))
         self._menus["View"].addAction(toggle)

@@ -14,20 +14,17 @@ from tests.core.session.campaign import (
     make_campaign,
 )
 from workbench.app import create_main_window
-from workbench.controllers import export, linearity
 from workbench.controllers.session import step_inputs_from_context
-from workbench.registry import PaneSpec, default_panes
+from workbench.registry import default_panes
+
+#: Panes that compute no step on their own: these tests drive the steps themselves (the way the
+#: analysis panes do), so that the session holds exactly the settings they set.
+_ISOLATED = ("runs", "waveforms", "event_rqs", "hpge", "linearity", "export")
 
 
-def _panes():
-    """The default panes plus Linearity and Export (unless they are registered already)."""
-    base = default_panes()
-    keys = {p.key for p in base}
-    mine = [
-        PaneSpec("linearity", "Linearity", "centre", linearity.build),
-        PaneSpec("export", "Export", "centre", export.build),
-    ]
-    return [*base, *(p for p in mine if p.key not in keys)]
+def _panes(full=False):
+    """The registered panes (``full``) or only the browser, HPGe, Linearity and Export panes."""
+    return [p for p in default_panes() if full or p.key in _ISOLATED]
 
 
 @pytest.fixture(scope="module")
