@@ -17,6 +17,7 @@ from analysis_core.cuts import (
     points_in_polygon,
     survival,
 )
+from analysis_core.cuts.defaults import ER_F90_BAND
 from analysis_core.histograms import histogram1d
 from analysis_core.rawfile import RawFile
 from analysis_core.reduction import ReductionConfig, reduce_file
@@ -276,7 +277,7 @@ def test_undo_redo_cut_edits(setup, qtbot):
     assert w.ctx.calib.cuts.get("ER F90 band").lo == pytest.approx(0.24)  # end of drag 1
     undo.trigger()
     assert w.ctx.calib.cuts == start  # the whole first drag is one step
-    assert band.region() == pytest.approx((0.2, 0.45))  # the shape follows
+    assert band.region() == pytest.approx(ER_F90_BAND)  # the shape follows
     _settle(qtbot, ctrl)
     assert _counts(ctrl.last_update.rows) == _counts(survival(start, table))
     redo.trigger()
@@ -322,3 +323,27 @@ def test_efficiency_vs_pe_equals_core(setup, qtbot):
     # Same counts, same division: equal to rounding.
     np.testing.assert_allclose(shown[ok], ref.efficiency[ok], rtol=1e-12)
     np.testing.assert_array_equal(ctrl.last_update.efficiency.passed, ref.passed)
+
+
+@pytest.fixture(scope="module")
+def reduced_bkg(_simulated, tmp_path_factory):
+    """The session's 200-event simulated background run, reduced once with gains."""
+    raw = _simulated["bkg"]
+    rq = tmp_path_factory.mktemp("cuts_bkg_rq") / "bkg_rq.h5"
+    return raw, rq, reduce_file(raw, rq, ReductionConfig(spe_gain_adc_ns=GAINS_ADC_NS))
+
+
+def test_kr_run_is_shown_once_reduced_unless_the_user_chose(qtbot, reduced_kr, reduced_bkg):
+    # a background run reduced first is shown, then the Kr run takes over when it arrives
+    w = _make_window(qtbot, inline=True)
+    ctrl = w.binding("cuts").controller
+    bkg_path, _ = _add_run(w, reduced_bkg)
+    assert ctrl.run_path == bkg_path
+    kr_path, _ = _add_run(w, reduced_kr)
+    assert ctrl.run_path == kr_path
+    # a run picked by the user stays, whatever arrives later
+    w.binding("cuts").widget.run_selected.emit(bkg_path)
+    w.ctx.state.remove_run(kr_path)
+    _add_run(w, reduced_kr)
+    assert ctrl.run_path == bkg_path
+    w.close()

@@ -166,7 +166,8 @@ class CutsController(QObject):
     def _preferred_run(self, runs: list[tuple[str, str]]) -> str | None:
         paths = [p for p, _ in runs]
         stored = self._ctx.calib.settings(SETTINGS_STEP).get("run")
-        for candidate in (self.run_path or self._loading, stored, self._ctx.calib.role_path("kr")):
+        # the user's choice, else the Kr run as soon as it is reduced, else what is shown
+        for candidate in (stored, self._ctx.calib.role_path("kr"), self.run_path or self._loading):
             if candidate in paths:
                 return candidate
         return paths[0] if paths else None

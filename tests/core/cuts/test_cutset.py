@@ -16,6 +16,7 @@ from analysis_core.cuts import (
     RotatedCut,
     default_cutset,
 )
+from analysis_core.cuts.defaults import ER_F90_BAND
 
 
 def _set():
@@ -97,6 +98,6 @@ def test_default_cutset(rq_table):
     assert not m[rq_table["saturated"]].any()
     assert not m[np.isnan(rq_table["f90"])].any()
     f90 = rq_table["f90"][m]
-    assert f90.min() >= 0.2
-    assert f90.max() < 0.45
+    assert f90.min() >= ER_F90_BAND[0]
+    assert f90.max() < ER_F90_BAND[1]
     assert CutSet.from_dict(cs.to_dict()) == cs
