@@ -172,9 +172,9 @@ class ComponentsAResult:
                 "energy_kev": c.energy_kev,
                 "pe": c.pe,
                 "pe_err": c.pe_err,
-                "label": f"{c.energy_kev:.1f} keV (A, amplitude)",
+                "label": f"{name} keV (A, amplitude)",
             }
-            for c in (self.light_9, self.light_32)
+            for name, c in (("9.4", self.light_9), ("32.1", self.light_32))
         ]
 
     def to_dict(self) -> dict[str, Any]:
