@@ -24,14 +24,12 @@ from PySide6.QtCore import QSignalBlocker, Qt, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
-from widgets.plot_export import PlotExporter
+from widgets.plot_export import PlotExporter, plot_layout
 
 __all__ = ["COMPONENT_COLOURS", "LOG_FLOOR", "ChargeSpectrumPlot"]
 
@@ -130,16 +128,7 @@ class ChargeSpectrumPlot(QWidget):
             csv_provider=self.csv_columns,
         )
         self.exporter.add_to_view_menus()
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self._title, 1)
-        bar.addWidget(self._log_box)
-        bar.addWidget(self.exporter.tool_button(self))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(bar)
-        layout.addWidget(self.graphics, 1)
+        plot_layout(self, self._title, self.graphics, self._log_box, exporter=self.exporter)
 
     # ------------------------------------------------------------------ data
     def set_spectrum(self, edges: ArrayLike, counts: ArrayLike, *, title: str = "") -> None:

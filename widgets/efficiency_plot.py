@@ -24,14 +24,12 @@ from PySide6.QtCore import QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QComboBox,
-    QHBoxLayout,
     QLabel,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
-from widgets.plot_export import PlotExporter
+from widgets.plot_export import PlotExporter, plot_layout
 from widgets.plot_log_axis import LogAxis
 
 __all__ = ["RESIDUAL_MODES", "SOURCE_STYLES", "EfficiencyPlot"]
@@ -139,16 +137,7 @@ class EfficiencyPlot(QWidget):
             name="efficiency",
         )
         self.exporter.add_to_view_menus()
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self._title, 1)
-        bar.addWidget(self._mode_box)
-        bar.addWidget(self.exporter.tool_button(self))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(bar)
-        layout.addWidget(self.graphics, 1)
+        plot_layout(self, self._title, self.graphics, self._mode_box, exporter=self.exporter)
 
     # ------------------------------------------------------------------ data
     def set_points(

@@ -29,16 +29,14 @@ from PySide6.QtCore import QSignalBlocker, Qt, QTimer, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QHBoxLayout,
     QLabel,
     QPushButton,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
 from widgets.gamma_overlays import FitCurves, FitOverlay, LineMarkers
-from widgets.plot_export import PlotExporter
+from widgets.plot_export import PlotExporter, plot_layout
 
 __all__ = ["LOG_FLOOR", "REGION_HALF_WIDTH_FWHM", "FitCurves", "GammaSpectrumPlot"]
 
@@ -160,17 +158,15 @@ class GammaSpectrumPlot(QWidget):
             csv_provider=self.csv_columns,
         )
         self.exporter.add_to_view_menus()
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self._title, 1)
-        for w in (self._log_box, self._fit_btn, self._full_btn):
-            bar.addWidget(w)
-        bar.addWidget(self.exporter.tool_button(self))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(bar)
-        layout.addWidget(self.graphics, 1)
+        plot_layout(
+            self,
+            self._title,
+            self.graphics,
+            self._log_box,
+            self._fit_btn,
+            self._full_btn,
+            exporter=self.exporter,
+        )
         self._fit_btn.setEnabled(False)
 
     # ------------------------------------------------------------------ data

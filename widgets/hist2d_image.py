@@ -24,14 +24,12 @@ from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Signal, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QHBoxLayout,
     QSizePolicy,
-    QVBoxLayout,
     QWidget,
 )
 
 from widgets.elided_label import ElidedLabel
-from widgets.plot_export import PlotExporter
+from widgets.plot_export import PlotExporter, plot_layout
 from widgets.spectrum_fit_plot import style_plot
 
 __all__ = ["ClickableImageItem", "Hist2DImage"]
@@ -118,16 +116,7 @@ class Hist2DImage(QWidget):
             csv_provider=self.csv_columns,
         )  # fmt: skip
         self.exporter.add_to_view_menus()
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self._title, 1)
-        bar.addWidget(self._log_box)
-        bar.addWidget(self.exporter.tool_button(self))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(bar)
-        layout.addWidget(self.graphics, 1)
+        plot_layout(self, self._title, self.graphics, self._log_box, exporter=self.exporter)
 
     # ------------------------------------------------------------------ data
     def set_axis_labels(self, x: str, y: str) -> None:

@@ -16,6 +16,8 @@ What to use when
 - ``PlotExporter``: the actions "Save as PNG…", "Save as SVG…", "Save data as CSV…" for one
   plot, as a ``QMenu``, a toolbar ``QToolButton`` and entries in the plots' right-click menus.
   Widgets create one and put its button in their toolbar; panes need no code of their own.
+- ``plot_layout(owner, title, body, *controls, exporter=...)``: the layout every plot widget
+  shares: a header row (the title stretching, the controls, the export button) above the plot.
 
 Every file is written to a temporary name in the target folder and renamed into place, so a
 failed export never leaves half a file.
@@ -36,7 +38,15 @@ import pyqtgraph.exporters as pg_exporters
 from PySide6.QtCore import QObject, QRect, QRectF, QSize, Signal, Slot
 from PySide6.QtGui import QAction, QColor, QImage, QPainter
 from PySide6.QtSvg import QSvgGenerator
-from PySide6.QtWidgets import QFileDialog, QGraphicsItem, QMenu, QToolButton, QWidget
+from PySide6.QtWidgets import (
+    QFileDialog,
+    QGraphicsItem,
+    QHBoxLayout,
+    QMenu,
+    QToolButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 __all__ = [
     "CsvProvider",
@@ -44,6 +54,7 @@ __all__ = [
     "export_csv",
     "export_png",
     "export_svg",
+    "plot_layout",
     "write_csv",
 ]
 
@@ -332,3 +343,35 @@ class PlotExporter(QObject):
     @Slot()
     def _on_csv_triggered(self) -> None:
         self._run("Save plot data as CSV", CSV_FILTER, ".csv", self.save_csv)
+
+
+def plot_layout(
+    owner: QWidget, title: QWidget, body: QWidget, *controls: QWidget, exporter: PlotExporter
+) -> QVBoxLayout:
+    """Give ``owner`` the layout of a plot widget and return it (callers may append a caption).
+
+    Parameters
+    ----------
+    owner : QWidget
+        The plot widget being laid out.
+    title : QWidget
+        The header's title label (takes the free width).
+    body : QWidget
+        The plot (``GraphicsLayoutWidget`` or a stack holding it), given the free height.
+    *controls : QWidget
+        Header controls between the title and the export button (log scale, buttons, ...).
+    exporter : PlotExporter
+        Whose tool button ends the header.
+    """
+    bar = QHBoxLayout()
+    bar.setContentsMargins(0, 0, 0, 0)
+    bar.addWidget(title, 1)
+    for control in controls:
+        bar.addWidget(control)
+    bar.addWidget(exporter.tool_button(owner))
+    layout = QVBoxLayout(owner)
+    layout.setContentsMargins(0, 0, 0, 0)
+    layout.setSpacing(2)
+    layout.addLayout(bar)
+    layout.addWidget(body, 1)
+    return layout

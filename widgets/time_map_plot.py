@@ -22,13 +22,11 @@ from PySide6.QtCore import QRectF, QSignalBlocker, Qt, Slot
 from PySide6.QtWidgets import (
     QApplication,
     QCheckBox,
-    QHBoxLayout,
-    QVBoxLayout,
     QWidget,
 )
 
 from widgets.elided_label import ElidedLabel
-from widgets.plot_export import PlotExporter
+from widgets.plot_export import PlotExporter, plot_layout
 from widgets.spectrum_fit_items import MessageStack, style_plot
 
 __all__ = ["TimeMapPlot"]
@@ -84,16 +82,7 @@ class TimeMapPlot(QWidget):
             csv_provider=self.csv_columns,
         )  # fmt: skip
         self.exporter.add_to_view_menus()
-        bar = QHBoxLayout()
-        bar.setContentsMargins(0, 0, 0, 0)
-        bar.addWidget(self._title, 1)
-        bar.addWidget(self._log_box)
-        bar.addWidget(self.exporter.tool_button(self))
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(0, 0, 0, 0)
-        layout.setSpacing(2)
-        layout.addLayout(bar)
-        layout.addWidget(self._stack, 1)
+        plot_layout(self, self._title, self._stack, self._log_box, exporter=self.exporter)
         self.clear("")
 
     # ------------------------------------------------------------------ data
