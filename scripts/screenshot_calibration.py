@@ -9,7 +9,8 @@ Like a user: open the demo campaign (a scratch copy: reductions write beside the
 fit the SPE gains, reduce every run with the Analysis A gains, let the Cuts, Spectrum & fit, Kr
 timing, Components and Linearity panes compute, then save ``calib_<pane>.png`` for each pane
 (the whole window with that pane's tab in front), plus the constants file the Export pane
-would write (``calib_constants.json``). Prints the headline numbers.
+would write (``calib_constants.json``) and the session (``calib_session.json``). Prints the
+headline numbers; ``larcal session run calib_session.json --out C.json`` replays it headless.
 """
 
 from __future__ import annotations
@@ -90,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
         print("constants: not built")
     else:
         (out / "calib_constants.json").write_text(json.dumps(constants, indent=1))
-        print(json.dumps(constants.get("light_yield"), indent=1))
+        for analysis, fit in constants.get("light_yield", {}).items():
+            print(
+                f"Y_{analysis} = {fit['y_pe_per_kev']:.4f} +- {fit['y_err_pe_per_kev']:.4f} PE/keV"
+            )
+    export.sessions.save(str(out / "calib_session.json"))
     window.close()
     return 0
 

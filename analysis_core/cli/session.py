@@ -61,7 +61,7 @@ def register(subparsers: Any) -> None:
         "--spe",
         choices=("auto", "always", "never"),
         default="auto",
-        help="recompute SPE gains: auto = when the LED/background run is replaced (default)",
+        help="recompute SPE gains: auto = when the session fitted them (default)",
     )
     r.add_argument(
         "--keep-going",

@@ -181,7 +181,9 @@ def replay_steps(
         Where new reductions are written (created if needed; default: beside each raw file).
     spe : bool, optional
         Recompute the SPE gains with the session's ``spe`` settings: None (default) does it
-        when the session has ``spe`` settings and the LED or background run was overridden;
+        whenever the session has ``spe`` settings (the gains were fitted in the GUI: the fit
+        is deterministic, so unchanged runs give the session's gains again and the constants
+        carry the same SPE fit results; a replaced LED or background run gets new gains);
         True always (settings required); False never (the session's gains are used).
     strict : bool
         True (default): a step that raises stops the replay. False: it is left without a
@@ -211,7 +213,7 @@ def replay_steps(
     do_spe = (
         spe
         if spe is not None
-        else ("spe" in session.settings and bool({"led", "background"} & set(overrides)))
+        else "spe" in session.settings
     )
     total = len(REDUCED_ROLES) + len(steps) + (1 if do_spe else 0)
     done = 0

@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from analysis_core.cli.components import register
 from analysis_core.components.analysis_a import compute_components_a
 from analysis_core.components.analysis_b import compute_components_b
-from analysis_core.cli.components import register
 from analysis_core.errors import CalibrationError
 from analysis_core.rqfile import read_rq, write_rq
 from analysis_core.steps import StepInputs

@@ -161,11 +161,12 @@ def test_spe_is_recomputed_when_asked_and_the_runs_reduced_with_its_gains(runs, 
         runs={**_session(runs).runs, "led": SessionRun(str(runs["led"]))},
         settings={**_session(runs).settings, "spe": {"analyses": ["A"]}},
     )
-    # same runs, spe=None: the session's gains are used, SPE is not refitted
-    plain = replay_steps(session, rq_dir=tmp_path)
+    # spe=False: the session's gains are used, SPE is not refitted
+    plain = replay_steps(session, rq_dir=tmp_path, spe=False)
     assert "spe" not in plain.results
     assert plain.constants["spe_gains"]["analyses"]["A"]["top"]["gain_adc_ns"] == GAINS_A[0]
-    # a new LED run (spe="auto" semantics): SPE refitted, runs re-reduced with its gains
+    # spe=None ("auto"): the session has SPE settings, so the gains are refitted (here they
+    # differ from the session's made-up gains) and the runs re-reduced with them
     out = replay_steps(session, {"led": runs["led"]}, rq_dir=tmp_path / "new", spe=None)
     spe = out.results["spe"].analyses["A"]
     assert spe.valid
