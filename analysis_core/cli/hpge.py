@@ -57,7 +57,9 @@ __all__ = ["register"]
 def register(subparsers: Any) -> None:
     """Add ``hpge`` and its sub-commands to the ``larcal`` parser."""
     hpge = subparsers.add_parser(
-        "hpge", help="HPGe efficiency, attenuation and source activity", description=__doc__,
+        "hpge",
+        help="HPGe efficiency, attenuation and source activity",
+        description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub = hpge.add_subparsers(dest="hpge_command", metavar="SUBCOMMAND")

@@ -210,11 +210,7 @@ def replay_steps(
         if run.raw_path and not os.path.isfile(run.raw_path):
             raise CalibrationError(f"{run.raw_path}: raw file of the {role!r} run not found")
     steps = [s for s in STEP_ORDER if s in session.settings and s != "spe"]
-    do_spe = (
-        spe
-        if spe is not None
-        else "spe" in session.settings
-    )
+    do_spe = spe if spe is not None else "spe" in session.settings
     total = len(REDUCED_ROLES) + len(steps) + (1 if do_spe else 0)
     done = 0
 
