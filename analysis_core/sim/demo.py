@@ -20,6 +20,8 @@ so an interrupted build is detected as incomplete.
 
 from __future__ import annotations
 
+import dataclasses
+import hashlib
 import json
 import os
 import time
@@ -46,6 +48,7 @@ __all__ = [
     "build_demo_campaign",
     "default_demo_dir",
     "ensure_demo_campaign",
+    "config_digest",
     "read_manifest",
 ]
 
@@ -118,14 +121,27 @@ def read_manifest(out_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
     return data
 
 
-def _is_complete(out_dir: Path, manifest: dict[str, Any] | None) -> bool:
+def config_digest(config: SimConfig | None = None) -> str:
+    """Return a short SHA-256 of the simulation parameters (default ``SimConfig()``)."""
+    text = json.dumps(dataclasses.asdict(config or SimConfig()), sort_keys=True, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _is_complete(
+    out_dir: Path, manifest: dict[str, Any] | None, config: SimConfig | None = None
+) -> bool:
+    """Return True if the campaign was built from the same runs and simulation parameters."""
     if manifest is None or manifest.get("format_version") != MANIFEST_VERSION:
         return False
+    if manifest.get("config_digest") != config_digest(config):
+        return False  # built by a version with other simulator defaults
     listed = {r.get("file"): r for r in manifest["runs"] if isinstance(r, dict)}
     for run in DEMO_RUNS:
         rec = listed.get(run.file)
         path = out_dir / run.file
         if rec is None or not path.is_file() or path.stat().st_size != rec.get("bytes"):
+            return False
+        if rec.get("events") != run.events or rec.get("kind") != run.kind:
             return False
     return True
 
@@ -200,6 +216,7 @@ def build_demo_campaign(
         "format": MANIFEST_FORMAT,
         "format_version": MANIFEST_VERSION,
         "software_version": __version__,
+        "config_digest": config_digest(config),
         "seed": int(seed),
         "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "build_seconds": round(time.perf_counter() - t0, 2),
@@ -245,6 +262,6 @@ def ensure_demo_campaign(out_dir: str | os.PathLike[str] | None = None, **kw: An
         The run files, then the manifest.
     """
     out = Path(out_dir) if out_dir is not None else default_demo_dir()
-    if _is_complete(out, read_manifest(out)):
+    if _is_complete(out, read_manifest(out), kw.get("config")):
         return [*(out / r.file for r in DEMO_RUNS), out / MANIFEST_NAME]
     return build_demo_campaign(out, **kw)

@@ -16,6 +16,7 @@ from analysis_core.sim.demo import (
     MANIFEST_NAME,
     DemoRun,
     build_demo_campaign,
+    config_digest,
     default_demo_dir,
     ensure_demo_campaign,
     read_manifest,
@@ -132,6 +133,14 @@ def test_ensure_builds_once_and_rebuilds_when_incomplete(tiny_demo, tmp_path):
     ensure_demo_campaign(out, seed=7)  # incomplete: rebuilt
     assert (out / "co57.h5").is_file()
     assert read_manifest(out) is not None
+    # a campaign simulated with other defaults (an older version) is rebuilt
+    manifest = read_manifest(out)
+    (out / MANIFEST_NAME).write_text(json.dumps({**manifest, "config_digest": "older"}))
+    stamp = (out / "led.h5").stat().st_mtime_ns
+    time.sleep(0.01)
+    ensure_demo_campaign(out, seed=7)
+    assert (out / "led.h5").stat().st_mtime_ns != stamp
+    assert read_manifest(out)["config_digest"] == config_digest()
     (out / MANIFEST_NAME).write_text("{not json")
     assert read_manifest(out) is None
 
