@@ -236,8 +236,9 @@ class SpeController(QObject):
         )
         paths = list(state.runs)
         self._pane.status.setText(
-            f"Reducing {len(paths)} run(s) with the gains of Analysis "
-            f"{calib.active_gain_analysis}: {gains[0]:.1f}, {gains[1]:.1f} ADC × ns per PE"
+            f"{len(paths)} run(s) sent to reduction with the gains of Analysis "
+            f"{calib.active_gain_analysis}: {gains[0]:.1f}, {gains[1]:.1f} ADC × ns per PE "
+            "(progress in the status bar; the Runs list shows each run when done)"
         )
         for path in paths:
             runs.reduce(path)
