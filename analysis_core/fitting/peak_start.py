@@ -148,6 +148,8 @@ def estimate_start(
         peak.update({"area_2": max(a2, 1.0), "mean_2": m2, "sigma_2": s2})
     if model.startswith("gauss_exptail"):
         peak["tail"] = 1.5
+    if model.startswith("gauss_doublet"):
+        peak["area_ratio"] = 0.1  # fit_peak sets the known ratio (or this start when free)
     return {**peak, **start}
 
 

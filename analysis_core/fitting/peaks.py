@@ -19,6 +19,12 @@ What to use when
                                 tail starts, in sigmas; side ``tail="high"`` or ``"low"``),
                                 template_scale (x the template histogram, e.g. the 39Ar
                                 delayed-peak amplitudes of Analysis A)
+  ``gauss_doublet``             area, mean, sigma (the main line), area_ratio (second line's
+                                area / area; held fixed unless ``doublet_ratio="free"``); the
+                                second line sits at ``mean x E2/E1`` with width
+                                ``sigma x sqrt(E2/E1)`` (``doublet_kev=(E1, E2)``; default the
+                                57Co 122.06/136.47 keV pair; see ``peak_models``)
+  ``gauss_doublet+linear``      + ``bkg_c0``, ``bkg_c1``
   ============================  =========================================================
 
   ``area`` is the peak's total count over all x (not only inside the range).
@@ -54,6 +60,7 @@ from analysis_core.fitting.costs import BinnedPoissonDeviance, goodness_of_fit
 from analysis_core.fitting.peak_models import (
     MODELS,
     PeakModel,
+    doublet_lines,
     model_parameters,
     peak_model_counts,
     peak_model_density,
@@ -139,6 +146,8 @@ def fit_peak(
     fixed: Sequence[str] = (),
     min_counts: float = 10.0,
     minos: bool = False,
+    doublet_kev: Sequence[float] | None = None,
+    doublet_ratio: float | str | None = None,
 ) -> FitResult:
     """Fit a peak model to the bins of a histogram inside ``range_``.
 
@@ -169,18 +178,26 @@ def fit_peak(
         Raw-count fits with fewer counts in the range fail with "too few counts".
     minos : bool
         Also compute MINOS asymmetric errors (``FitResult.minos``).
+    doublet_kev : (float, float), optional
+        Doublet models only: energies ``(E1, E2)`` of the main and second line (default
+        ``DOUBLET_KEV``, the 57Co pair); only their ratio matters.
+    doublet_ratio : float or "free", optional
+        Doublet models only: area of the second line / area of the main line, held fixed
+        (default ``DOUBLET_RATIO``, the 57Co intensity ratio), or ``"free"`` to fit it.
 
     Returns
     -------
     FitResult
         ``extra`` has ``resolution``, ``resolution_err``, ``area``, ``area_err``, ``fit_range``,
-        ``n_bins``, ``counts_in_range``, ``x_ref``, ``tail_side``, ``cost_reason``.
+        ``n_bins``, ``counts_in_range``, ``x_ref``, ``tail_side``, ``cost_reason``; doublet
+        models add ``doublet_kev``, ``doublet_energy_ratio``, ``doublet_ratio_free`` and
+        ``second_line`` (``energy_kev``, ``area``, ``mean``, ``sigma`` of the second line).
 
     Raises
     ------
     FitError
-        For an unknown model or cost, mismatched arrays, a missing template, or a Poisson cost
-        on data that are not raw counts.
+        For an unknown model or cost, mismatched arrays, a missing template, a Poisson cost
+        on data that are not raw counts, or bad doublet energies or ratio.
     """
     names = model_parameters(model)
     if cost not in COSTS:
@@ -202,6 +219,9 @@ def fit_peak(
     unknown = [n for n in fixed if n not in names]
     if unknown:
         raise FitError(f"cannot fix {unknown}: not parameters of model {model} ({names})")
+    doublet = doublet_lines(model, doublet_kev, doublet_ratio)
+    if doublet is not None and doublet[2] is not None and "area_ratio" not in fixed:
+        fixed = (*fixed, "area_ratio")
     if range_ is not None and len(range_) != 2:
         raise FitError(f"range_ must be (lo, hi), got {range_!r}")
     centres_all = 0.5 * (e[:-1] + e[1:])
@@ -245,12 +265,15 @@ def fit_peak(
     widths = np.diff(xe)
     centres = 0.5 * (xe[:-1] + xe[1:])
     t_r = None if t_all is None else t_all[i0:i1]
-    ev = PeakModel(model, x_ref, x_lo, tail, xe, t_r)
+    r_e = 1.0 if doublet is None else doublet[1] / doublet[0]
+    ev = PeakModel(model, x_ref, x_lo, tail, xe, t_r, r_e)
     guess = estimate_start(model, centres, widths, cr, x_ref, t_r)
     for k, val in (start or {}).items():
         if k not in names:
             raise FitError(f"start value for unknown parameter {k!r} of model {model}")
         guess[k] = float(val)
+    if doublet is not None and doublet[2] is not None:
+        guess["area_ratio"] = doublet[2]
     guess = {n: guess[n] for n in names}
 
     span = x_hi - x_lo
@@ -318,6 +341,8 @@ def fit_peak(
             slope_fixed = True
             fit = run({**guess, "bkg_slope": 0.0}, (*fixed, "bkg_slope"))
     extra = _derived(fit, names)
+    if doublet is not None:
+        extra.update(ev.doublet_extra(fit.values, doublet))
     extra.update(
         {
             "fit_range": [x_lo, x_hi],

@@ -303,3 +303,39 @@ def test_undo_and_redo_of_a_dragged_range(gui, runs):
     np.testing.assert_array_equal(
         _kr(window).fit.values, _headless(window).peaks["kr_41"].fit.values
     )
+
+
+def test_the_57co_peak_is_fitted_as_a_doublet(gui, runs, tmp_path):
+    # A 57Co run: 122.06 keV (85.6 %) and 136.47 keV (10.7 %) lines, 1.7 sigma apart.
+    window, ctrl, pane = gui
+    co = simulate_run("co57", 3000, 44, tmp_path / "co57.h5")
+    det = SimConfig().detector
+    gains = (det.spe_mu_adc_ns_top, det.spe_mu_adc_ns_bottom)
+    reduce_file(co, tmp_path / "co57_rq.h5", ReductionConfig(spe_gain_adc_ns=gains))
+    _open(window, co)
+    ctrl.set_peak("co57_122")
+    s = window.ctx.calib.settings("peak_fit")["peaks"]["co57_122"]
+    assert s["model"] == "gauss_doublet+linear"
+    assert s["doublet_kev"] == [122.06065, 136.47356]
+    assert s["doublet_ratio"] == pytest.approx(0.1068 / 0.8560)
+    r = window.ctx.calib.result("peak_fit").peaks["co57_122"]
+    fit = r.fit
+    assert fit.valid, fit.message
+    # the range covers both lines: the 136 keV line's mean plus 2 of its sigmas
+    second = fit.extra["second_line"]
+    assert s["range"][1] > second["mean"] + 2 * second["sigma"]
+    assert s["range"][0] < fit["mean"] - 2 * fit["sigma"]
+    assert pane.model.findData("gauss_doublet+linear") >= 0  # the chooser lists the models
+    assert pane.model.currentData() == "gauss_doublet+linear"
+    rows = [row[0] for row in pane.params.rows()]
+    assert rows[:4] == ["area", "mean", "sigma", "area_ratio"]
+    # the same numbers as the headless step with the stored settings
+    again = _headless(window).peaks["co57_122"]
+    np.testing.assert_array_equal(again.fit.values, fit.values)
+    # switching to a single Gaussian keeps the doublet keys (ignored) and widens the peak
+    pane.model.setCurrentIndex(pane.model.findData("gauss+linear"))
+    single = window.ctx.calib.result("peak_fit").peaks["co57_122"].fit
+    assert single.model == "gauss+linear"
+    assert window.ctx.calib.settings("peak_fit")["peaks"]["co57_122"]["doublet_ratio"] is not None
+    # wider by more than 3 standard errors of sigma (measured: 37.0 against 31.6 +- 1.2 PE)
+    assert single["sigma"] - fit["sigma"] > 3 * fit.error("sigma")

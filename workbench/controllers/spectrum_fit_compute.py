@@ -8,7 +8,9 @@ What to use when
   inputs do not allow it (missing run, bad settings) instead of raising, so the pane can show it.
 - ``suggest_peak_settings(inputs, peak, ...)``: settings for a peak never fitted before: the
   histogram range from the data, the fit range around the most prominent peak (of the
-  background-subtracted spectrum for the Kr peak), a bin width giving ~30 bins across it.
+  background-subtracted spectrum for the Kr peak), a bin width giving ~30 bins across it. A
+  peak with a known weaker line beside it (``Peak.doublet_kev``: 57Co 122 + 136 keV) gets the
+  ``gauss_doublet+linear`` model, its line pair and area ratio, and a range covering both lines.
 
 Both run off the GUI thread and touch no Qt object.
 """
@@ -22,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from analysis_core.errors import CalibrationError, LarcalError
+from analysis_core.fitting.peak_models import DOUBLET_MODELS, DOUBLET_RATIO
 from analysis_core.fitting.peak_step import PeakFitResult, compute_peak
 from analysis_core.fitting.step_common import column, selection
 from analysis_core.histograms import histogram1d, livetime_scale
@@ -94,10 +97,13 @@ def suggest_peak_settings(
     column_name: str = "total_pe",
     subtract: bool | None = None,
     apply_cuts: bool = True,
-    model: str = "gauss+linear",
+    model: str | None = None,
     cost: str = "auto",
 ) -> dict[str, Any]:
     """Return first ``peak_fit`` settings for ``peak`` from the data of its run.
+
+    ``model`` None means ``peak.default_model``. A doublet model's range reaches from
+    ``RANGE_HALF_FRACTION`` below the main line to as far above the second line.
 
     Raises
     ------
@@ -122,11 +128,16 @@ def suggest_peak_settings(
     smooth[:3] = -np.inf  # the first bins hold the threshold and noise, never the peak
     centres = 0.5 * (edges[:-1] + edges[1:])
     position = float(centres[int(np.argmax(smooth))])
+    model = peak.default_model if model is None else model
+    doublet = model in DOUBLET_MODELS and peak.doublet_kev is not None
     lo = position * (1 - RANGE_HALF_FRACTION)
     hi = position * (1 + RANGE_HALF_FRACTION)
+    if doublet:
+        # the second line sits at E2/E1 times the main line's position (response ~ energy)
+        hi *= peak.doublet_kev[1] / peak.doublet_kev[0]
     width = nice_width((hi - lo) / BINS_ACROSS_RANGE)
     lo, hi = width * math.floor(lo / width), width * math.ceil(hi / width)
-    return {
+    out: dict[str, Any] = {
         "role": peak.role,
         "column": column_name,
         "range": [lo, hi],
@@ -138,6 +149,10 @@ def suggest_peak_settings(
         "background_role": "background" if subtract and "background" in inputs.rq else None,
         "apply_cuts": bool(apply_cuts),
     }
+    if doublet:
+        out["doublet_kev"] = [float(e) for e in peak.doublet_kev]
+        out["doublet_ratio"] = DOUBLET_RATIO
+    return out
 
 
 def suggest_or_reason(inputs: StepInputs, peak: Peak) -> tuple[dict[str, Any] | None, str]:

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from analysis_core.fitting.peak_models import DOUBLET_KEV
 from analysis_core.fitting.peaks import peak_model_counts, peak_model_density
 from analysis_core.fitting.result import FitResult
 from widgets.fit_params_table import ParamRow
@@ -60,6 +61,9 @@ class Peak:
         Deposited energy of the peak.
     subtract_default : bool
         Subtract the background run by default (the Kr peak sits on 39Ar).
+    doublet_kev : (float, float) or None
+        A weaker line beside the peak, ``(E1, E2)``: the peak is fitted with the
+        ``gauss_doublet+linear`` model over both lines by default (57Co: 122.06 and 136.47 keV).
     """
 
     key: str
@@ -67,13 +71,19 @@ class Peak:
     role: str
     energy_kev: float
     subtract_default: bool
+    doublet_kev: tuple[float, float] | None = None
+
+    @property
+    def default_model(self) -> str:
+        """The model suggested for the peak's first fit."""
+        return "gauss+linear" if self.doublet_kev is None else "gauss_doublet+linear"
 
 
 #: The peaks of the calibration (workflow steps 4 and 8).
 PEAKS: tuple[Peak, ...] = (
     Peak("kr_41", "41.5 keV — 83mKr (Kr run)", "kr", 41.5, True),
     Peak("am241_59", "59.5 keV — 241Am (Am run)", "am241", 59.5, False),
-    Peak("co57_122", "122 keV — 57Co (Co run)", "co57", 122.06, False),
+    Peak("co57_122", "122 keV — 57Co (Co run)", "co57", 122.06, False, DOUBLET_KEV),
 )
 
 #: Role -> how the run is named in sentences.
@@ -138,6 +148,7 @@ def peak_param_rows(
         "area": "events", "mean": unit, "sigma": unit, "area_2": "events", "mean_2": unit,
         "sigma_2": unit, "bkg_c0": f"events/{unit}", "bkg_c1": f"events/{unit}²",
         "bkg_slope": f"1/{unit}", "tail": "σ", "template_scale": "× template",
+        "area_ratio": "× area",
     }  # fmt: skip
     params = [_row(fit, n, n, units.get(n, "")) for n in fit.names]
     derived: list[ParamRow] = []
@@ -153,6 +164,13 @@ def peak_param_rows(
         derived.append(
             _row(fit, "mean", f"mean / {energy_kev:.4g} keV", f"{unit}/keV", 1 / energy_kev)
         )
+    second = ex.get("second_line")
+    if second and ex.get("doublet_energy_ratio"):
+        # the doublet's second line follows the main line: mean x E2/E1 (so does its error)
+        r_e = float(ex["doublet_energy_ratio"])
+        e2 = f"{float(second['energy_kev']):.4g} keV"
+        derived.append(_row(fit, "mean", f"mean of the {e2} line", unit, r_e))
+        derived.append(_row(fit, "sigma", f"σ of the {e2} line", unit, math.sqrt(r_e)))
     return params, derived
 
 
