@@ -52,6 +52,7 @@ def test_doublet_components_are_drawn_where_the_model_puts_them():
     assert fit.names == ("area", "mean", "sigma", "area_ratio", "bkg_c0", "bkg_c1")
     # the ratio was held at the 57Co intensity ratio: not a free parameter of the ndf
     assert fit["area_ratio"] == DOUBLET_RATIO
+    assert fit.error("area_ratio") == 0.0  # held: no error (not MIGRAD's step size)
     assert fit.ndf == 60 - 5
     assert fit.extra["doublet_kev"] == list(DOUBLET_KEV)
     assert fit.extra["doublet_ratio_free"] is False
