@@ -166,11 +166,12 @@ def peak_param_rows(
         )
     second = ex.get("second_line")
     if second and ex.get("doublet_energy_ratio"):
-        # the doublet's second line follows the main line: mean x E2/E1 (so does its error)
-        r_e = float(ex["doublet_energy_ratio"])
+        # the doublet's second line follows the main line: mean x E2/E1 (so does its error);
+        # its width, sigma x sqrt(E2/E1), is in fit.extra["second_line"]
         e2 = f"{float(second['energy_kev']):.4g} keV"
-        derived.append(_row(fit, "mean", f"mean of the {e2} line", unit, r_e))
-        derived.append(_row(fit, "sigma", f"σ of the {e2} line", unit, math.sqrt(r_e)))
+        derived.append(
+            _row(fit, "mean", f"{e2} line mean", unit, float(ex["doublet_energy_ratio"]))
+        )
     return params, derived
 
 
