@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from pathlib import Path
 
@@ -33,3 +34,25 @@ def _isolated_settings(
     base = tmp_path_factory.mktemp("settings")
     monkeypatch.setenv("LARCAL_CONFIG_DIR", str(base / "config"))
     monkeypatch.setenv("LARCAL_DATA_DIR", str(base / "data"))
+
+
+@pytest.fixture
+def collect_between_tests():
+    """Run Python's cycle collector between Qt tests, never inside a paint or event handler.
+
+    A full CI run once died with a segfault in pyqtgraph's ``GraphicsView.paintEvent`` while
+    pytest-qt processed events (not reproduced in five further runs): the signature of a
+    collection, triggered at a random allocation, freeing the Python side of graphics objects a
+    paint is using. The Qt test folders use this fixture automatically: collection is off
+    inside each test and runs once after pytest-qt has closed the test's widgets.
+    """
+    gc.disable()
+    yield
+    gc.enable()
+    gc.collect()
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Freeze what imports created, so the collections between tests stay cheap."""
+    gc.collect()
+    gc.freeze()

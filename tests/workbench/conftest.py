@@ -109,3 +109,8 @@ def pool_window(qtbot):
     busy = w.ctx.jobs.active_count()
     w.close()  # cancels and drains the pool
     assert busy == 0, f"{busy} job(s) still running at teardown"
+
+
+@pytest.fixture(autouse=True)
+def _gc_between_qt_tests(collect_between_tests):
+    """Cycle collection between tests only (see ``tests/conftest.py``)."""
