@@ -65,7 +65,7 @@ def create_main_window(
     jobs = JobRunner(inline=inline_jobs)
     notifier = Notifier()
     loader = RunLoader(state, jobs, settings, notifier)
-    calib = CalibrationState(state)
+    calib = CalibrationState(state, settle_ms=0 if inline_jobs else CalibrationState.SETTLE_MS)
     ctx = AppContext(state, jobs, settings, notifier, loader, calib)
     window = MainWindow(
         ctx,

@@ -10,7 +10,11 @@ What to use when
 - SPE gains: per analysis (``"A"``: DEAP model on LED data, ``"B"``: late single PE), each a
   ``(top, bottom)`` tuple in ADC x ns per PE; ``active_gain_analysis`` says which one the
   reductions use.
-- Cuts: the current cut set (an ``analysis_core.cuts`` object; stored as given).
+- Cuts: the current cut set (an ``analysis_core.cuts`` object; stored as given). A drag on the
+  Cuts pane replaces it tens of times a second: ``cuts_changed`` follows every change (for the
+  Cuts pane's own live survival), ``cuts_settled`` only once the cut set has stayed unchanged for
+  ``settle_ms`` — panes whose recomputation is heavier (peak, half-life, component fits) listen
+  to that one, so a drag does not queue hundreds of fits.
 - Steps: each analysis step (``"peak_fit"``, ``"halflife"``, ``"delay"``, ``"components_a"``,
   ``"components_b"``, ``"linearity"``, ...) keeps its *settings* (a JSON-ready dict: fit range,
   model, cost, ...) and its latest *result* (a typed result object of ``analysis_core``). The
@@ -22,7 +26,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 
 from analysis_core.steps import ROLES
 from workbench.state import SessionState
@@ -49,6 +53,9 @@ class CalibrationState(QObject):
     ----------
     state : SessionState
         The loaded runs; roles follow them (a removed run loses its role).
+    settle_ms : int
+        Quiet time after the last cut change before ``cuts_settled`` (0: at once, in the same
+        call, as the inline-job windows of the tests use).
     parent : QObject, optional
         Qt parent.
 
@@ -60,6 +67,8 @@ class CalibrationState(QObject):
         SPE gains of an analysis, or the active analysis, changed.
     cuts_changed()
         The cut set was replaced.
+    cuts_settled()
+        The cut set has not changed for ``settle_ms`` (after one or many ``cuts_changed``).
     settings_changed(str)
         The settings of the named step changed.
     result_changed(str)
@@ -69,11 +78,22 @@ class CalibrationState(QObject):
     roles_changed = Signal()
     gains_changed = Signal()
     cuts_changed = Signal()
+    cuts_settled = Signal()
     settings_changed = Signal(str)
     result_changed = Signal(str)
 
-    def __init__(self, state: SessionState, parent: QObject | None = None) -> None:
+    #: Default quiet time (ms) before ``cuts_settled``: longer than the gap between the events of
+    #: a drag, short enough to feel immediate after the mouse is released.
+    SETTLE_MS = 250
+
+    def __init__(
+        self, state: SessionState, settle_ms: int = SETTLE_MS, parent: QObject | None = None
+    ) -> None:
         super().__init__(parent)
+        self._settle = QTimer(self)
+        self._settle.setSingleShot(True)
+        self._settle.setInterval(max(0, int(settle_ms)))
+        self._settle.timeout.connect(self.cuts_settled)
         self._state = state
         self._overrides: dict[str, str | None] = {}
         self._gains: dict[str, tuple[float, float]] = {}
@@ -166,6 +186,10 @@ class CalibrationState(QObject):
         """Replace the cut set and notify."""
         self._cuts = cuts
         self.cuts_changed.emit()
+        if self._settle.interval() == 0:
+            self.cuts_settled.emit()
+        else:
+            self._settle.start()  # restarts: only the last change of a drag settles
 
     # ------------------------------------------------------- step settings
     def settings(self, step: str) -> dict[str, Any]:

@@ -68,7 +68,7 @@ class ComponentsController(QObject):
         pane.settings_edited.connect(self._on_edited)
         calib, state = ctx.calib, ctx.state
         calib.roles_changed.connect(self._on_inputs_changed)
-        calib.cuts_changed.connect(self._on_inputs_changed)
+        calib.cuts_settled.connect(self._on_inputs_changed)
         calib.settings_changed.connect(self._on_settings_changed)
         state.rq_changed.connect(self._on_inputs_changed)
         pane.show_settings(calib.settings("components_a"), calib.settings("components_b"))

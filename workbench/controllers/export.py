@@ -67,7 +67,7 @@ class ExportController(QObject):
         self._timer.setInterval(250)
         self._timer.timeout.connect(self.refresh)
         calib = ctx.calib
-        for signal in (calib.roles_changed, calib.gains_changed, calib.cuts_changed):
+        for signal in (calib.roles_changed, calib.gains_changed, calib.cuts_settled):
             signal.connect(self._schedule)
         calib.result_changed.connect(self._schedule)
         calib.settings_changed.connect(self._schedule)

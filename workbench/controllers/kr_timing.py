@@ -91,7 +91,7 @@ class KrTimingController(QObject):
         pane.halflife_edited.connect(self._on_halflife_edited)
         pane.delay_edited.connect(self._on_delay_edited)
         calib, state = ctx.calib, ctx.state
-        for signal in (calib.cuts_changed, calib.roles_changed, state.rq_changed):
+        for signal in (calib.cuts_settled, calib.roles_changed, state.rq_changed):
             signal.connect(self._on_inputs_changed)
         calib.settings_changed.connect(self._on_settings_changed)
         calib.result_changed.connect(self._on_result_changed)

@@ -77,7 +77,7 @@ class SpectrumFitController(QObject):
         pane.run_chosen.connect(self._on_run_chosen)
         pane.background_chosen.connect(self._on_background_chosen)
         calib, state = ctx.calib, ctx.state
-        calib.cuts_changed.connect(self._on_inputs_changed)
+        calib.cuts_settled.connect(self._on_inputs_changed)
         calib.roles_changed.connect(self._on_inputs_changed)
         calib.settings_changed.connect(self._on_settings_changed)
         calib.result_changed.connect(self._on_result_changed)
