@@ -62,3 +62,19 @@ def test_gains_steps_and_results(qtbot):
     assert "peak_fit" in calib.results()
     calib.set_result("peak_fit", None)
     assert calib.result("peak_fit") is None
+
+
+def test_cut_changes_settle_once_after_a_drag(qtbot):
+    calib = CalibrationState(SessionState(), settle_ms=50)
+    settled = []
+    calib.cuts_settled.connect(lambda: settled.append(calib.cuts))
+    changed = []
+    calib.cuts_changed.connect(lambda: changed.append(calib.cuts))
+    for step in range(10):  # the steps of one drag
+        calib.set_cuts(step)
+    assert changed == list(range(10))  # every step, for the Cuts pane's live update
+    assert settled == []
+    qtbot.waitUntil(lambda: settled == [9], timeout=2000)  # once, with the last cut set
+    inline = CalibrationState(SessionState(), settle_ms=0)
+    with qtbot.waitSignal(inline.cuts_settled, timeout=1000):
+        inline.set_cuts("now")  # no quiet time: settles in the same call
