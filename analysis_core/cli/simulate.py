@@ -59,6 +59,7 @@ def _positive_float(text: str) -> float:
 
 def register(subparsers: Any) -> None:
     """Add the ``simulate`` and ``demo`` sub-commands to the ``larcal`` parser."""
+    from analysis_core.sim.config import SimConfig
     from analysis_core.sim.runs import KINDS
 
     p = subparsers.add_parser(
@@ -75,7 +76,10 @@ def register(subparsers: Any) -> None:
         "--light-yield",
         type=_positive_float,
         metavar="PE_PER_KEV",
-        help="mean detected PE per keV, both PMTs (default 4.3)",
+        help=(
+            "true detected PE per keV, both PMTs (default "
+            f"{SimConfig().detector.light_yield_pe_per_kev:g}: Analysis A reads ~4.3)"
+        ),
     )
     p.add_argument(
         "--ac-coupling-tau-us",
