@@ -357,10 +357,8 @@ def fit_peak(
         }
     )
     message = _judge(fit, extra, x_lo, x_hi, float(widths.min()))
-    # a held parameter has no error (MIGRAD reports its step size)
-    held = set(fixed) | ({"bkg_slope"} if slope_fixed else set())
-    errors = tuple(0.0 if n in held else e for n, e in zip(names, fit.errors, strict=True))
-    return dataclasses.replace(fit, errors=errors, extra=extra, valid=not message, message=message)
+    # held parameters already report error 0 (minimize zeroes the errors of fixed parameters)
+    return dataclasses.replace(fit, extra=extra, valid=not message, message=message)
 
 
 def _derived(fit: FitResult, names: Sequence[str]) -> dict[str, Any]:

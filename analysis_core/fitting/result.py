@@ -234,7 +234,8 @@ def minimize(
     return FitResult(
         names=tuple(names),
         values=tuple(float(v) for v in m.values),
-        errors=tuple(float(e) for e in m.errors),
+        # a fixed parameter has no error: iminuit reports its step size there
+        errors=tuple(0.0 if m.fixed[n] else float(e) for n, e in zip(names, m.errors, strict=True)),
         covariance=cov,
         chi2=fval,
         ndf=ndf,
@@ -260,7 +261,7 @@ def _diagnose(m: Minuit) -> str:
     if not fmin.is_valid:
         return "minimum not valid"
     if fmin.has_parameters_at_limit:
-        at = [p.name for p in m.params if p.has_limits and not p.is_fixed and _at_limit(p)]
+        at = [_limit_text(p) for p in m.params if p.has_limits and not p.is_fixed and _at_limit(p)]
         return f"parameter at its limit: {', '.join(at)}" if at else "a parameter is at its limit"
     if not fmin.has_accurate_covar or fmin.hesse_failed:
         return "covariance matrix not accurate (singular or not positive definite)"
@@ -268,8 +269,22 @@ def _diagnose(m: Minuit) -> str:
 
 
 def _at_limit(p: Any) -> bool:
-    tol = 1e-6 * max(1.0, abs(p.value))
+    """Whether a bounded parameter is within half its error of a limit (iminuit's criterion)."""
+    return _nearest_limit(p) is not None
+
+
+def _nearest_limit(p: Any) -> float | None:
+    """Return the limit a parameter sits at (closer than half its error, as iminuit), or None."""
+    err = float(p.error) if math.isfinite(p.error) else 0.0
+    tol = max(0.5 * err, 1e-6 * max(1.0, abs(p.value)))
     lo, hi = p.lower_limit, p.upper_limit
-    return (lo is not None and abs(p.value - lo) < tol) or (
-        hi is not None and abs(p.value - hi) < tol
-    )
+    if lo is not None and math.isfinite(lo) and p.value - lo < tol:
+        return float(lo)
+    if hi is not None and math.isfinite(hi) and hi - p.value < tol:
+        return float(hi)
+    return None
+
+
+def _limit_text(p: Any) -> str:
+    """``name = value (limit L)`` for the message naming the parameter at its limit."""
+    return f"{p.name} = {p.value:.4g} (limit {_nearest_limit(p):g})"
