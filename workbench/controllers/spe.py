@@ -16,6 +16,9 @@ What to use when
   job, progress and error handling as "Reduce selected run".
 - Runs: the LED box offers the runs of type ``led``, the source box the Kr and background runs;
   a choice sets the run's role in ``ctx.calib`` (and ``b_role`` in the settings).
+- Settings that arrive from elsewhere (File › Open calibration session) refit the gains, as
+  ``larcal session run`` does: once the LED and source runs have their roles (debounced,
+  ``delay_ms``), so an opened session exports the same SPE results as its replay.
 - Scripts and tests: ``fit()``, ``cancel()``, ``edit(**settings)``, ``reduce_all()``.
 """
 
@@ -24,7 +27,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
-from PySide6.QtCore import QObject, Slot
+from PySide6.QtCore import QObject, QTimer, Slot
 
 from analysis_core.spe import DEFAULT_SETTINGS, SpeResult, compute_spe
 from workbench.calibration import ROLE_OF_RUN_TYPE
@@ -44,12 +47,18 @@ _TITLE = "Reduce with SPE gains"
 class SpeController(QObject):
     """Wires ``SpePane`` to ``ctx.calib``, jobs and the Runs controller (see module docstring)."""
 
-    def __init__(self, ctx: AppContext, pane: SpePane) -> None:
+    def __init__(self, ctx: AppContext, pane: SpePane, *, delay_ms: int = 300) -> None:
         super().__init__(pane)
         self._ctx = ctx
         self._pane = pane
         self._job: JobHandle | None = None
         self._writing = False
+        # settings from a session: refit once the runs they need have their roles
+        self._refit_pending = False
+        self._timer = QTimer(self)
+        self._timer.setSingleShot(True)
+        self._timer.setInterval(delay_ms)
+        self._timer.timeout.connect(self._refit_if_ready)
         pane.led_run_chosen.connect(self._on_led_chosen)
         pane.source_run_chosen.connect(self._on_source_chosen)
         pane.settings_edited.connect(self._on_settings_edited)
@@ -93,6 +102,29 @@ class SpeController(QObject):
         if step == "spe" and not self._writing:
             self._pane.show_settings(self.settings())
             self._show_runs()
+            if self._ctx.calib.settings("spe"):
+                self._refit_pending = True
+                self._timer.start()
+
+    @Slot()
+    def _refit_if_ready(self) -> None:
+        """Refit for settings that came from a session once the runs are there.
+
+        Fits as soon as one input run has its role; stays pending (and fits again) until both
+        the LED run (Analysis A) and the source run (Analysis B) have theirs.
+        """
+        if not self._refit_pending:
+            return
+        has_led = self._ctx.calib.role_path("led") is not None
+        has_source = self._source_path() is not None
+        if not (has_led or has_source):
+            return
+        self._refit_pending = not (has_led and has_source)
+        self._fit()
+
+    def has_pending_refit(self) -> bool:
+        """Whether settings from a session still wait for their runs to be refitted."""
+        return self._refit_pending or self._timer.isActive()
 
     # ------------------------------------------------------------------ runs
     def _source_path(self) -> str | None:
@@ -103,6 +135,8 @@ class SpeController(QObject):
     @Slot()
     def _on_roles_changed(self) -> None:
         self._show_runs()
+        if self._refit_pending:
+            self._timer.start()
         if self._ctx.calib.result("spe") is None:
             self._show_result()  # the hints name the missing runs
 
@@ -138,7 +172,12 @@ class SpeController(QObject):
     # ------------------------------------------------------------------ fitting
     def fit(self) -> None:
         """Run the step in a job with the current settings (stored first)."""
+        self._refit_pending = False
+        self._timer.stop()
         self.edit()
+        self._fit()
+
+    def _fit(self) -> None:
         self._pane.show_busy(True, "Fitting SPE gains…")
         handle = self._ctx.jobs.submit(
             compute_spe,
@@ -245,6 +284,8 @@ class SpeController(QObject):
 
     def close(self) -> None:
         """Cancel a running fit (the window calls this on exit)."""
+        self._timer.stop()
+        self._refit_pending = False
         self.cancel()
 
 
