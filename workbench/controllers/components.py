@@ -12,6 +12,9 @@ What to use when
   and ``larcal session run`` replays with ``compute_components_a/b``); a step computed with its
   defaults records its (empty) settings so the replay runs it too. Inputs come from
   ``workbench.controllers.session.step_inputs_from_context``, as in the replay.
+- PE: the steps work in the Kr run's PE (its reduction gains); the tables and the status line
+  show each analysis in its own gains' PE, as Linearity and the constants do
+  (``workbench.controllers.components_units``), and follow ``gains_changed``.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from analysis_core.components.analysis_a import ComponentsAResult, compute_compo
 from analysis_core.components.analysis_b import ComponentsBResult, compute_components_b
 from workbench.context import AppContext
 from workbench.controllers.components_present import clear_a, clear_b, present_a, present_b
+from workbench.controllers.components_units import PeUnits, pe_units
 from workbench.controllers.session import step_inputs_from_context
 from workbench.panes.components import ComponentsPane
 from workbench.registry import PaneBinding
@@ -70,6 +74,7 @@ class ComponentsController(QObject):
         calib.roles_changed.connect(self._on_inputs_changed)
         calib.cuts_settled.connect(self._on_inputs_changed)
         calib.settings_changed.connect(self._on_settings_changed)
+        calib.gains_changed.connect(self._on_gains_changed)
         state.rq_changed.connect(self._on_inputs_changed)
         pane.show_settings(calib.settings("components_a"), calib.settings("components_b"))
         self.recompute()
@@ -95,7 +100,7 @@ class ComponentsController(QObject):
                 self._ctx.calib.settings(step),
                 title=f"{'Analysis A' if step == 'components_a' else 'Analysis B'} components",
                 key=step,
-                on_done=functools.partial(self._on_done, step),
+                on_done=functools.partial(self._on_done, step, pe_units(inputs, step[-1].upper())),
                 on_error=functools.partial(self._on_failed, step),
             )
 
@@ -128,7 +133,7 @@ class ComponentsController(QObject):
     def _on_edited(self, step: str, changes: dict) -> None:
         self.edit(step, **changes)
 
-    def _on_done(self, step: str, result: Any) -> None:
+    def _on_done(self, step: str, units: PeUnits, result: Any) -> None:
         calib = self._ctx.calib
         if step not in calib.all_settings():
             # a session replays the steps that have settings: record the (default) ones used
@@ -138,21 +143,34 @@ class ComponentsController(QObject):
             finally:
                 self._writing = False
         calib.set_result(step, result)
+        self._show(step, result, units)
+
+    def _on_gains_changed(self) -> None:
+        # the results do not depend on the gains, their table PE (the analysis' gains) does
+        inputs = step_inputs_from_context(self._ctx)
+        for step in STEPS:
+            result = self._ctx.calib.result(step)
+            if isinstance(result, STEPS[step][2]):
+                self._show(step, result, pe_units(inputs, step[-1].upper()))
+
+    def _show(self, step: str, result: Any, units: PeUnits) -> None:
+        k, pe = units.factor, units.table
         if step == "components_a":
-            present_a(self._pane, result)
+            present_a(self._pane, result, units)
             c9, c32 = result.light_9, result.light_32
-            text = (
-                f"9.4 keV: {c9.pe:.1f} ± {c9.pe_err:.1f} PE, 32.1 keV: {c32.pe:.1f} ± "
-                f"{c32.pe_err:.1f} PE"
-            )
+            light = ((c9.pe, c9.pe_err), (c32.pe, c32.pe_err))
         else:
-            present_b(self._pane, result)
+            present_b(self._pane, result, units)
             s = result.system
             e32, e9, _ = s.errors
-            text = (
-                f"9.4 keV: {s.i_total_9_pe:.1f} ± {e9:.1f} PE, 32.1 keV: {s.i_total_32_pe:.1f} ± "
-                f"{e32:.1f} PE"
-            )
+            light = ((s.i_total_9_pe, e9), (s.i_total_32_pe, e32))
+        (v9, e9), (v32, e32) = light
+        text = (
+            f"9.4 keV: {k * v9:.1f} ± {k * e9:.1f} {pe}, "
+            f"32.1 keV: {k * v32:.1f} ± {k * e32:.1f} {pe}"
+        )
+        if units.converted:
+            text += f" ({units.note()})"
         if result.messages:
             text += " — " + "; ".join(result.messages)
         self._set_status(step, text)

@@ -2,8 +2,11 @@
 
 What to use when
 ----------------
-- ``present_a(pane, result)`` / ``present_b(pane, result)``: fill every plot, caption and
-  result table from a ``ComponentsAResult`` / ``ComponentsBResult``.
+- ``present_a(pane, result, units)`` / ``present_b(pane, result, units)``: fill every plot,
+  caption and result table from a ``ComponentsAResult`` / ``ComponentsBResult``. ``units``
+  (``workbench.controllers.components_units.PeUnits``) names the PE of the plots (the Kr run's
+  reduction gains) and scales the table's PE to the analysis' own gains, as Linearity and the
+  constants do; every PE label says which gains define it.
 - ``clear_a(pane, message)`` / ``clear_b(pane, message)``: empty plots saying what is missing.
 """
 
@@ -20,6 +23,7 @@ from analysis_core.components.analysis_b import ComponentsBResult
 from analysis_core.fitting import peak_model_density
 from analysis_core.fitting.delay import delay_model_counts
 from analysis_core.fitting.result import FitResult
+from workbench.controllers.components_units import IDENTITY, PeUnits
 from workbench.panes.components import ComponentsPane
 
 __all__ = ["clear_a", "clear_b", "fmt", "present_a", "present_b"]
@@ -68,19 +72,33 @@ def clear_b(pane: ComponentsPane, message: str) -> None:
     pane.fill_table(pane.table_b, [])
 
 
-def _light_row(c: ComponentLight, label: str) -> list[str]:
+def _light_row(c: ComponentLight, label: str, k: float) -> list[str]:
     y, ye = c.yield_pe_per_kev
     return [
         label,
         fmt(c.amp_adc, c.amp_err_adc),
-        f"{c.pe:.1f} ± {c.pe_stat:.1f} (stat) ± {c.pe_syst:.1f} (syst)",
-        fmt(y, ye, 2),
+        f"{k * c.pe:.1f} ± {k * c.pe_stat:.1f} (stat) ± {k * c.pe_syst:.1f} (syst)",
+        fmt(k * y, k * ye, 2),
     ]
 
 
-def present_a(pane: ComponentsPane, r: ComponentsAResult) -> None:
-    """Fill the Analysis A tab from ``r``."""
+def _per_kev(units: PeUnits) -> str:
+    """``PE/keV, gains B`` (or ``PE/keV``)."""
+    return f"PE/keV, gains {units.analysis}" if units.analysis else "PE/keV"
+
+
+def _pe(units: PeUnits) -> str:
+    """PE unit of a caption number read off a plot: names the gains when tables differ."""
+    return f"PE ({units.plots.removeprefix('PE, ')})" if units.converted else "PE"
+
+
+def present_a(pane: ComponentsPane, r: ComponentsAResult, units: PeUnits = IDENTITY) -> None:
+    """Fill the Analysis A tab from ``r`` (table PE scaled by ``units.factor``)."""
     clear_a(pane, "")
+    pane.sap_plot.set_labels(f"Total ({units.plots})", "Peak amplitude / total PE (ADC/PE)")
+    pane.table_a.setHorizontalHeaderLabels(
+        ["Step", "Amplitude (ADC)", f"Light ({units.table})", f"Y ({_per_kev(units)})"]
+    )
     p = pane.prompt_plot
     p.add_steps(r.prompt_hist.edges, r.prompt_hist.counts, f"{r.n_delayed} events")
     _fit_curve(p, r.prompt_hist, r.prompt_fit, "Gaussian")
@@ -101,8 +119,8 @@ def present_a(pane: ComponentsPane, r: ComponentsAResult) -> None:
     s.add_vline(r.light_9.pe, "9.4 keV")
     s.add_vline(r.light_32.pe, "32.1 keV")
     s.set_caption(
-        f"S<sub>Ap</sub> = {r.light_9.sap_adc_per_pe:.2f} ADC/PE at {r.light_9.pe:.1f} PE, "
-        f"{r.light_32.sap_adc_per_pe:.2f} at {r.light_32.pe:.1f} PE; "
+        f"S<sub>Ap</sub> = {r.light_9.sap_adc_per_pe:.2f} ADC/PE at {r.light_9.pe:.1f} "
+        f"{_pe(units)}, {r.light_32.sap_adc_per_pe:.2f} at {r.light_32.pe:.1f} {_pe(units)}; "
         f"{_chi2(sap.fit)}"
     )
     d = pane.delayed_plot
@@ -143,7 +161,22 @@ def present_a(pane: ComponentsPane, r: ComponentsAResult) -> None:
         t.set_caption(f"<span style='color:#c00'>delay fit: {f.message}</span>")
     pane.fill_table(
         pane.table_a,
-        [_light_row(r.light_9, "9.4 keV (delayed)"), _light_row(r.light_32, "32.1 keV (prompt)")],
+        [
+            _light_row(r.light_9, "9.4 keV (delayed)", units.factor),
+            _light_row(r.light_32, "32.1 keV (prompt)", units.factor),
+            *(
+                [
+                    [
+                        "PE conversion",
+                        f"× {units.factor:.4f}",
+                        f"from {units.plots}",
+                        f"to {units.table}",
+                    ]
+                ]
+                if units.converted
+                else []
+            ),
+        ],  # fmt: skip
     )
 
 
@@ -153,9 +186,20 @@ def _clear_overlays(pane: ComponentsPane) -> None:
     pane.i35_overlays.clear()
 
 
-def present_b(pane: ComponentsPane, r: ComponentsBResult) -> None:
-    """Fill the Analysis B tab from ``r``."""
+def _label_b(pane: ComponentsPane, units: PeUnits) -> None:
+    pe = units.plots
+    pane.i35_i55.set_axis_labels(f"I55 ({pe})", f"I35 ({pe})")
+    pane.rotated_plot.set_labels(f"Rotated coordinate ({pe})", "Events per bin")
+    pane.i90_41_plot.set_labels(f"I90 ({pe})", "Events per bin")
+    pane.i90_32_plot.set_labels(f"I90 ({pe})", "Events per bin")
+    pane.f90_plot.set_labels(f"Total ({pe})", "Median F90")
+
+
+def present_b(pane: ComponentsPane, r: ComponentsBResult, units: PeUnits = IDENTITY) -> None:
+    """Fill the Analysis B tab from ``r`` (table PE scaled by ``units.factor``)."""
     clear_b(pane, "")
+    _label_b(pane, units)
+    pe = _pe(units)
     h2 = r.hist_i35_i55
     pane.i35_i55.set_histogram(h2.x_edges, h2.y_edges, h2.counts)
     prof = r.profile
@@ -181,7 +225,7 @@ def present_b(pane: ComponentsPane, r: ComponentsBResult) -> None:
     _fit_curve(rp, r.rotated_hist, r.rotated_fit, "two Gaussians", parts=_TWO)
     rp.add_vline(r.cut_value_pe, f"cut {r.cut_value_pe:.2f}")
     rp.set_caption(
-        f"α = {r.alpha_deg:.2f}°, cut u < {r.cut_value_pe:.2f} PE keeps {r.n_cut} events; "
+        f"α = {r.alpha_deg:.2f}°, cut u < {r.cut_value_pe:.2f} {pe} keeps {r.n_cut} events; "
         f"main Gaussian leak {r.main_leak:.1e}"
     )
     p41 = pane.i90_41_plot
@@ -189,7 +233,7 @@ def present_b(pane: ComponentsPane, r: ComponentsBResult) -> None:
     _fit_curve(p41, r.i90_41_hist, r.i90_41_fit, "Gaussian")
     if r.i90_41_fit.valid:
         p41.set_caption(
-            f"I90(41.5) = {fmt(*r.i90_41)} PE (paper 62.6 ± 1.1), {_chi2(r.i90_41_fit)}"
+            f"I90(41.5) = {fmt(*r.i90_41)} {pe} (paper 62.6 ± 1.1), {_chi2(r.i90_41_fit)}"
         )
     p32 = pane.i90_32_plot
     if r.i90_32_fit.model == "two_gauss":
@@ -204,7 +248,7 @@ def present_b(pane: ComponentsPane, r: ComponentsBResult) -> None:
         how = "delayed-pulse sample"
     if r.i90_32_fit.valid:
         p32.set_caption(
-            f"I90(32.1) = {fmt(*r.i90_32)} PE ({how}; paper 45.2 ± 0.6), {_chi2(r.i90_32_fit)}"
+            f"I90(32.1) = {fmt(*r.i90_32)} {pe} ({how}; paper 45.2 ± 0.6), {_chi2(r.i90_32_fit)}"
         )
     fp = pane.f90_plot
     f90 = r.f90
@@ -215,21 +259,26 @@ def present_b(pane: ComponentsPane, r: ComponentsBResult) -> None:
     fp.add_vline(s.i_total_9_pe, "9.4")
     fp.add_vline(s.i_total_32_pe, "32.1")
     fp.set_caption(
-        f"F90 = {f90.curve.a:.3f} + {f90.curve.b:.3f} exp(-I/{f90.curve.scale_pe:.0f} PE); "
+        f"F90 = {f90.curve.a:.3f} + {f90.curve.b:.3f} exp(-I/{f90.curve.scale_pe:.0f} {pe}); "
         f"F90(I<sub>9.4</sub>) = {s.f90_9:.3f}, F90(I<sub>32.1</sub>) = {s.f90_32:.3f}"
     )
     e32, e9, e90 = s.errors
     y = s.yields()
     tot = r.total_fit
-    pane.fill_table(
-        pane.table_b,
-        [
-            ["I90 (PE)", fmt(*r.i90_32), fmt(s.i90_9_pe, e90), fmt(*r.i90_41)],
-            ["F90 at I", f"{s.f90_32:.3f}", f"{s.f90_9:.3f}", ""],
-            ["I total (PE)", fmt(s.i_total_32_pe, e32), fmt(s.i_total_9_pe, e9),
-             fmt(tot["mean"], tot.error("mean"))],
-            ["Y (PE/keV)", fmt(*y["32.1"], 2), fmt(*y["9.4"], 2), ""],
-            ["system (4.4)", f"{'converged' if s.converged else 'NOT converged'}",
-             f"{s.n_evaluations} evaluations", f"max |r| = {np.max(np.abs(s.residuals)):.2f}"],
-        ],
-    )  # fmt: skip
+    k, t = units.factor, units.table
+
+    def scaled(value: float, err: float, digits: int = 1) -> str:
+        return fmt(k * value, k * err, digits)
+
+    rows = [
+        [f"I90 ({t})", scaled(*r.i90_32), scaled(s.i90_9_pe, e90), scaled(*r.i90_41)],
+        ["F90 at I", f"{s.f90_32:.3f}", f"{s.f90_9:.3f}", ""],
+        [f"I total ({t})", scaled(s.i_total_32_pe, e32), scaled(s.i_total_9_pe, e9),
+         scaled(tot["mean"], tot.error("mean"))],
+        [f"Y ({_per_kev(units)})", scaled(*y["32.1"], 2), scaled(*y["9.4"], 2), ""],
+        ["system (4.4)", f"{'converged' if s.converged else 'NOT converged'}",
+         f"{s.n_evaluations} evaluations", f"max |r| = {np.max(np.abs(s.residuals)):.2f}"],
+    ]  # fmt: skip
+    if units.converted:
+        rows.append(["PE conversion", f"× {k:.4f}", f"from {units.plots}", f"to {t}"])
+    pane.fill_table(pane.table_b, rows)
