@@ -7,9 +7,12 @@ What to use when
   subtract the background run scaled by live time, fit a peak. JSON: ``mean``, ``mean_err``,
   ``sigma``, ``sigma_err``, ``resolution``, ``resolution_err``, ``area``, ``area_err``,
   ``chi2``, ``ndf``, ``valid``, ``message``, ``model``, ``cost``, ``parameters``, ``errors``.
-- ``larcal halflife RQ.h5 --column total_pe --range LO HI [--bin-s B] [--exclude-before-s S]
-  [--cut EXPR] --json``: rate of events in the window versus time, decay fit. JSON:
-  ``half_life_s``, ``half_life_err_s``, ``background_hz``, ``background_err_hz``, ``r0_hz``.
+- ``larcal halflife RQ.h5 --column total_pe --range LO HI [--bin-s B]
+  [--exclude-before-s auto|S|none] [--cut EXPR] --json``: rate of events in the window versus
+  time, decay fit after the filling period (default ``auto``: it ends with the time bin of the
+  highest rate, found in this run; ``S`` seconds; ``none`` fits from the run start). JSON:
+  ``half_life_s``, ``half_life_err_s``, ``background_hz``, ``background_err_hz``, ``r0_hz``,
+  ``exclude_before_s`` (the start of the fit used).
 - ``larcal delay RQ.h5 [--cut EXPR] [--min-ns 160] [--max-ns 1200]
   [--amp-threshold-adc 100] --json``: delays of the delayed 9.4 keV pulse, truncated exponential
   fit. JSON: ``half_life_ns``, ``half_life_err_ns``, ``tau_ns``, ``kept_fraction``.
@@ -70,7 +73,12 @@ def register(subparsers: Any) -> None:
     h.add_argument("--range", nargs=2, type=float, required=True, metavar=("LO", "HI"))
     h.add_argument("--bin-s", type=float, default=600.0, help="time bin width in s (600)")
     h.add_argument(
-        "--exclude-before-s", type=float, metavar="S", help="leave out the filling period"
+        "--exclude-before-s",
+        type=_exclusion,
+        default="auto",
+        metavar="S",
+        help="leave out the filling period: auto (default: up to the end of the time bin with "
+        "the highest rate), a time in s, or none (fit from the run start)",
     )
     _cut_option(h)
     h.add_argument("--json", action="store_true", help="print one JSON object on stdout")
@@ -102,6 +110,20 @@ def register(subparsers: Any) -> None:
     d.add_argument("--range", nargs=2, type=float, metavar=("LO", "HI"), help="window on it")
     d.add_argument("--json", action="store_true", help="print one JSON object on stdout")
     d.set_defaults(func=run_delay)
+
+
+def _exclusion(text: str) -> float | str | None:
+    """Parse ``--exclude-before-s``: ``auto``, ``none`` or a number of seconds."""
+    word = text.strip().lower()
+    if word in ("auto", "none"):
+        return None if word == "none" else "auto"
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not (value >= 0 and value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected auto, none or seconds >= 0, got {text!r}")
+    return value
 
 
 def _cut_option(p: argparse.ArgumentParser) -> None:
@@ -234,6 +256,7 @@ def run_halflife(args: argparse.Namespace) -> int:
         "r0_err_hz": fit.error("r0_hz"),
         **_common(fit),
         "fit_range_s": fit.extra.get("fit_range_s"),
+        "exclude_before_s": res.exclude_before_s,
         "bin_s": args.bin_s,
         "column": args.column,
         "window": list(res.window),
@@ -244,7 +267,8 @@ def run_halflife(args: argparse.Namespace) -> int:
     text = (
         f"{args.rq}: half-life {fit['half_life_s'] / 3600:.4g} +- "
         f"{fit.error('half_life_s') / 3600:.2g} h, background {fit['background_hz']:.3g} Hz, "
-        f"chi2/ndf {fit.chi2:.1f}/{fit.ndf}"
+        f"chi2/ndf {fit.chi2:.1f}/{fit.ndf}, "
+        f"fitted after {(res.exclude_before_s or 0.0) / 3600:.3g} h"
     )
     return _finish(args, fit, out, text)
 

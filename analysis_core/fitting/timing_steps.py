@@ -5,16 +5,22 @@ What to use when
 - ``compute_halflife(inputs, settings) -> HalfLifeResult``: events of the Kr run inside the
   41.5 keV window (after cuts), their rate versus time, the decay fit after the filling period,
   and the ftop-vs-time 2D histogram of the same window (the Kr mixing plot).
+- ``filling_end_s(edges_s, counts)``: the end of the filling period of an injection run found
+  in its rate (what ``exclude_before_s: "auto"`` uses).
 - ``compute_delay(inputs, settings) -> DelayResult``: ``delayed_time_ns`` (already relative to
   ``t0_ns``, ``spec/interfaces.md`` 2) of Kr events whose delayed pulse is above an amplitude
   threshold, fitted above the resolving cut.
 
 ``halflife`` settings (``HALFLIFE_SETTINGS``): ``role`` ("kr"), ``column`` ("total_pe"),
 ``range`` (the peak window ``[lo, hi]``; default: mean +- ``n_sigma`` sigma of the ``kr`` peak of
-an earlier ``peak_fit`` result), ``n_sigma`` (2), ``bin_s`` (600), ``exclude_before_s`` (None),
-``t_start_s`` (0), ``t_stop_s`` (default: the later of the run's live time and its last event),
+an earlier ``peak_fit`` result), ``n_sigma`` (2), ``bin_s`` (600), ``exclude_before_s``
+("auto": the filling period is found in each run's own rate with ``filling_end_s``; a number
+of seconds: fit from there; None: fit from ``t_start_s``), ``t_start_s`` (0), ``t_stop_s``
+(default: the later of the run's live time and its last event),
 ``apply_cuts`` (true), ``ftop_bins`` (50 bins over [0, 1]), ``minos`` (false). Time bins are
-real-time bins of ``time_s`` (see ``analysis_core.fitting.decay``).
+real-time bins of ``time_s`` (see ``analysis_core.fitting.decay``). The exclusion actually used
+is ``HalfLifeResult.exclude_before_s`` (a session replayed on a new Kr run with "auto" finds
+that run's filling period, wherever its injection started).
 
 ``delay`` settings (``DELAY_SETTINGS``): ``role`` ("kr"), ``min_ns`` (160, see below),
 ``max_ns`` (1200), ``bin_ns`` (4), ``amp_threshold_adc`` (100: the 9.4 keV singlet peak is
@@ -61,6 +67,7 @@ __all__ = [
     "compute_delay",
     "compute_halflife",
     "delay_selection",
+    "filling_end_s",
 ]
 
 HALFLIFE_SETTINGS: dict[str, Any] = {
@@ -69,7 +76,7 @@ HALFLIFE_SETTINGS: dict[str, Any] = {
     "range": None,
     "n_sigma": 2.0,
     "bin_s": 600.0,
-    "exclude_before_s": None,
+    "exclude_before_s": "auto",
     "t_start_s": 0.0,
     "t_stop_s": None,
     "apply_cuts": True,
@@ -116,6 +123,9 @@ class HalfLifeResult:
         Events in the window after cuts.
     settings : dict
         The complete settings used.
+    exclude_before_s : float or None
+        The start of the fit actually used: ``settings["exclude_before_s"]``, or for "auto" the
+        end of the filling period found in this run (None: nothing excluded).
     """
 
     fit: FitResult
@@ -126,6 +136,7 @@ class HalfLifeResult:
     ftop: Hist2D
     n_selected: int = 0
     settings: dict[str, Any] = field(default_factory=dict)
+    exclude_before_s: float | None = None
 
     @property
     def rate_hz(self) -> NDArray[np.float64]:
@@ -152,6 +163,7 @@ class HalfLifeResult:
             "ftop": self.ftop.to_dict(),
             "n_selected": self.n_selected,
             "settings": dict(self.settings),
+            "exclude_before_s": self.exclude_before_s,
         }
 
     @classmethod
@@ -167,7 +179,46 @@ class HalfLifeResult:
             ftop=Hist2D.from_dict(d["ftop"]),
             n_selected=int(d.get("n_selected", 0)),
             settings=dict(d.get("settings", {})),
+            exclude_before_s=_exclusion(d.get("exclude_before_s", d.get("settings", {}))),
         )
+
+
+def _exclusion(value: Any) -> float | None:
+    """Return the exclusion of an older result (a number, or the one its settings held)."""
+    if isinstance(value, Mapping):
+        value = value.get("exclude_before_s")
+    return float(value) if isinstance(value, int | float) else None
+
+
+def filling_end_s(edges_s: NDArray[np.float64], counts: NDArray[np.float64]) -> float | None:
+    """Return the end of the filling period of an injection run, or None.
+
+    The Kr rate rises while the source fills the detector, then only decays: the filling is
+    over at the end of the time bin with the highest rate. None when there are fewer than 4
+    bins or no events (nothing to exclude). A run that only decays loses its first bin.
+
+    Parameters
+    ----------
+    edges_s, counts : ndarray
+        Time-bin edges (s) and the peak-window events per bin (``rate_histogram``).
+    """
+    counts = np.asarray(counts, dtype=float)
+    edges_s = np.asarray(edges_s, dtype=float)
+    if counts.size < 4 or not np.any(counts > 0):
+        return None
+    rate = counts / np.diff(edges_s)
+    return float(edges_s[int(np.argmax(rate)) + 1])
+
+
+def _exclude_setting(value: Any) -> float | str | None:
+    if value is None or value == "auto":
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool) and np.isfinite(value):
+        return float(value)
+    raise CalibrationError(
+        f'halflife settings: exclude_before_s must be "auto", a number of seconds or None, '
+        f"got {value!r}"
+    )
 
 
 def _kr_window(inputs: StepInputs, s: Mapping[str, Any]) -> tuple[float, float]:
@@ -218,9 +269,10 @@ def compute_halflife(inputs: StepInputs, settings: Mapping[str, Any]) -> HalfLif
     bin_s = float(s["bin_s"])
     if not bin_s > 0:
         raise CalibrationError(f"halflife settings: bin_s must be > 0, got {s['bin_s']!r}")
-    exclude = s["exclude_before_s"]
-    fit = fit_halflife(times[sel], t_start, t_stop, bin_s, exclude, minos=bool(s["minos"]))
     edges, counts = rate_histogram(times[sel], t_start, t_stop, bin_s)
+    setting = _exclude_setting(s["exclude_before_s"])
+    exclude = filling_end_s(edges, counts) if setting == "auto" else setting
+    fit = fit_halflife(times[sel], t_start, t_stop, bin_s, exclude, minos=bool(s["minos"]))
     fit_lo, fit_hi = fit.extra.get("fit_range_s", [t_start if exclude is None else exclude, t_stop])
     centres = 0.5 * (edges[:-1] + edges[1:])
     fitted = (centres >= float(fit_lo)) & (centres <= float(fit_hi))
@@ -234,6 +286,7 @@ def compute_halflife(inputs: StepInputs, settings: Mapping[str, Any]) -> HalfLif
         ftop=ftop,
         n_selected=int(np.count_nonzero(sel)),
         settings=s,
+        exclude_before_s=exclude,
     )
 
 

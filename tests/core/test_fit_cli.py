@@ -100,6 +100,52 @@ def test_halflife_json(larcal, capsys, lar_runs, window):
     assert abs(out["half_life_s"] - truth) < 3 * out["half_life_err_s"]
 
 
+def test_halflife_finds_the_filling_period_by_default(larcal, capsys, lar_runs, window):
+    run = lar_runs.kr_run
+    filling_end = run.attrs["run_pre_injection_s"] + run.attrs["run_rise_s"]
+    argv = ["halflife", str(run.rq_path), "--range", *map(str, window), "--json"]
+    assert larcal(argv) == 0
+    out, err = _json(capsys)
+    # No --exclude-before-s: the fit starts at the end of the top-rate 600 s bin, at or after
+    # the end of the filling (within two bins: the rise ends inside one)
+    assert filling_end <= out["exclude_before_s"] <= filling_end + 2 * 600.0
+    assert out["fit_range_s"][0] == out["exclude_before_s"]
+    truth = run.attrs["kr83m_half_life_s"]
+    # within 3 standard errors of the simulated half-life, with a good fit (no warning)
+    assert abs(out["half_life_s"] - truth) < 3 * out["half_life_err_s"]
+    assert out["warning"] is None
+    assert err == ""
+    # "none" fits the filling period too: the fit is poor and says so (the old default)
+    assert larcal([*argv, "--exclude-before-s", "none"]) == 0
+    out_none, err_none = _json(capsys)
+    assert out_none["exclude_before_s"] is None
+    assert "poor fit" in out_none["warning"]
+    assert "exclude_before_s" in err_none
+
+
+def test_halflife_rejects_a_bad_exclusion(larcal, capsys, lar_runs, window):
+    argv = ["halflife", str(lar_runs.kr_run.rq_path), "--range", *map(str, window)]
+    with pytest.raises(SystemExit) as exc:
+        larcal([*argv, "--exclude-before-s", "soon"])
+    assert exc.value.code == 2  # argparse's usage error
+    assert "expected auto, none or seconds" in capsys.readouterr().err
+
+
+def test_os_errors_are_one_line_naming_the_file(larcal, capsys, monkeypatch, tmp_path):
+    import analysis_core.cli.fit as cli_fit
+
+    path = str(tmp_path / "locked.h5")
+
+    def denied(p):
+        raise PermissionError(13, "Permission denied", str(p))
+
+    monkeypatch.setattr(cli_fit, "read_rq", denied)
+    assert larcal(["delay", path]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err == f"larcal: error: {path}: Permission denied\n"
+
+
 def test_delay_json(larcal, capsys, lar_runs):
     kr = lar_runs.kr
     assert larcal(["delay", str(kr.rq_path), "--cut", "total_pe > 150", "--json"]) == 0
