@@ -8,8 +8,11 @@ What to use when
   file. When ``CONSTANTS`` exists, the changes from it are listed (stdout, or ``changes`` in
   JSON) before it is replaced. ``--json`` prints one object: ``out``, ``light_yield`` (per
   analysis ``y_pe_per_kev``, ``y_err_pe_per_kev``), ``steps``, ``reduced`` (roles reduced
-  during the replay), ``failed`` (step -> reason, with ``--keep-going``), ``changes`` (list of
-  ``path``, ``kind``, ``old``, ``new``, ``relative_change``).
+  during the replay), ``failed`` (step -> reason, with ``--keep-going``), ``warnings`` (step ->
+  the warnings of its fits: poor chi2, fit not valid; also printed on stderr without
+  ``--json``), ``changes`` (list of ``path``, ``kind``, ``old``, ``new``, ``relative_change``).
+  The output location is checked before the replay: a missing folder, a folder given as
+  ``CONSTANTS`` or one that cannot be written stops at once with exit 2.
 - ``larcal session validate CONSTANTS [--json]``: check a constants file against its schema.
 - ``larcal session diff OLD NEW [--json]``: list the changes between two constants files.
 """
@@ -17,6 +20,8 @@ What to use when
 from __future__ import annotations
 
 import argparse
+import errno
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -104,7 +109,22 @@ def _changes_json(changes: list[Any]) -> list[dict[str, Any]]:
     ]
 
 
+def _check_output(path: str | os.PathLike[str]) -> Path:
+    """Return ``path`` if a file can be written there; ``OSError`` naming it if not."""
+    out = Path(path)
+    folder = out.parent if str(out.parent) else Path(".")
+    if out.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a folder, not a constants file", str(out))
+    if not folder.is_dir():
+        fault = "is not a folder" if folder.exists() else "does not exist"
+        raise FileNotFoundError(errno.ENOENT, f"folder {str(folder)!r} {fault}", str(out))
+    if not os.access(folder, os.W_OK | os.X_OK) or (out.exists() and not os.access(out, os.W_OK)):
+        raise PermissionError(errno.EACCES, "cannot be written (permission denied)", str(out))
+    return out
+
+
 def _run(args: argparse.Namespace) -> int:
+    out = _check_output(args.out)
     session = load_session(args.session)
     spe = {"auto": None, "always": True, "never": False}[args.spe]
     bar = TerminalProgress("session", enabled=not args.json and sys.stderr.isatty())
@@ -117,14 +137,16 @@ def _run(args: argparse.Namespace) -> int:
         spe=spe,
         strict=not args.keep_going,
     )
-    out = Path(args.out)
     changes: list[Any] = []
     if out.exists():
         try:
             changes = diff_constants(read_constants(out), outcome.constants)
         except ConstantsFormatError as exc:
             print(f"larcal: warning: previous constants not compared: {exc}", file=sys.stderr)
-    write_constants(out, outcome.constants)
+    try:
+        write_constants(out, outcome.constants)
+    except OSError as exc:  # name the constants file, not the temporary file beside it
+        raise OSError(exc.errno, exc.strerror or str(exc), str(out)) from None
     ly = {
         a: {"y_pe_per_kev": v["y_pe_per_kev"], "y_err_pe_per_kev": v["y_err_pe_per_kev"]}
         for a, v in outcome.constants["light_yield"].items()
@@ -137,6 +159,7 @@ def _run(args: argparse.Namespace) -> int:
                 "steps": list(outcome.results),
                 "reduced": list(outcome.reduced),
                 "failed": outcome.failed,
+                "warnings": outcome.warnings,
                 "changes": _changes_json(changes),
             }
         )
@@ -145,6 +168,8 @@ def _run(args: argparse.Namespace) -> int:
         print(line)
     for step, why in outcome.failed.items():
         print(f"larcal: warning: step {step} left without result: {why}", file=sys.stderr)
+    for step, text in outcome.warnings.items():
+        print(f"larcal: warning: step {step}: {text}", file=sys.stderr)
     text = ", ".join(
         f"Y_{a} = {v['y_pe_per_kev']:.3f} +- {v['y_err_pe_per_kev']:.3f} PE/keV"
         for a, v in ly.items()

@@ -6,6 +6,8 @@ What to use when
   own runs or on new ones (``run_overrides``: role -> raw file). This is what
   ``larcal session run`` does. ``replay_steps`` returns the step results as well.
 - ``STEP_FUNCTIONS``: where each calibration step's ``compute_<step>(inputs, settings)`` lives.
+- ``step_warnings(result)``: the warnings of the fits in one step result (poor fit, fit not
+  valid); a replay collects them in ``ReplayOutcome.warnings``.
 
 Order: SPE gains (``spe``; recomputed when asked, see ``replay``), reduction of each run whose
 RQ file is missing or does not belong to its raw file (written as ``<stem>_rq.h5`` beside the
@@ -17,6 +19,7 @@ carried over from the session as recorded in the GUI (they are not recomputed he
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import logging
 import os
@@ -40,6 +43,7 @@ __all__ = [
     "replay_steps",
     "rq_path_beside",
     "step_function",
+    "step_warnings",
 ]
 
 log = logging.getLogger(__name__)
@@ -75,6 +79,9 @@ class ReplayOutcome:
         Roles whose runs were reduced during the replay.
     failed : dict of str to str
         Steps that raised (only with ``strict=False``) and why; they have no result.
+    warnings : dict of str to str
+        Steps whose fits warn (``FitResult.extra["warning"]``, e.g. a poor chi2) or are not
+        valid, and the warnings ("; "-joined), see ``step_warnings``.
     """
 
     constants: dict[str, Any]
@@ -82,6 +89,7 @@ class ReplayOutcome:
     session: CalibrationSession | None = None
     reduced: tuple[str, ...] = ()
     failed: dict[str, str] = field(default_factory=dict)
+    warnings: dict[str, str] = field(default_factory=dict)
 
 
 def step_function(step: str) -> Callable[[StepInputs, Mapping[str, Any]], Any]:
@@ -91,6 +99,49 @@ def step_function(step: str) -> Callable[[StepInputs, Mapping[str, Any]], Any]:
         return getattr(importlib.import_module(module), name)
     except (KeyError, ImportError, AttributeError):
         raise CalibrationError(f"step {step!r} of the session is not available") from None
+
+
+def _fits(obj: Any, depth: int = 0) -> list[tuple[str, Any]]:
+    """Return ``(label, FitResult)`` of every fit inside a step result (fields, dicts)."""
+    from analysis_core.fitting.result import FitResult
+
+    if isinstance(obj, FitResult):
+        return [("", obj)]
+    if depth >= 4:
+        return []
+    if isinstance(obj, Mapping):
+        items = [(str(k), v) for k, v in obj.items()]
+    elif dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        items = [(f.name, getattr(obj, f.name)) for f in dataclasses.fields(obj)]
+    elif isinstance(obj, list | tuple):
+        items = [(str(i), v) for i, v in enumerate(obj)]
+    else:
+        return []
+    found = []
+    for key, value in items:
+        if key == "settings":
+            continue
+        for label, fit in _fits(value, depth + 1):
+            found.append((f"{key}.{label}" if label else key, fit))
+    return found
+
+
+def step_warnings(result: Any) -> str | None:
+    """Return the warnings of the fits in a step result ("; "-joined), or None.
+
+    A fit warns with ``extra["warning"]`` (e.g. "poor fit: chi2/ndf = ...") or when it is not
+    valid (its ``message``). Each is prefixed with where the fit is in the result (e.g.
+    ``peaks.kr.fit``) when the result holds more than one fit.
+    """
+    fits = _fits(result)
+    texts = []
+    for label, fit in fits:
+        where = f"{label.removesuffix('.fit')}: " if len(fits) > 1 and label else ""
+        if not fit.valid:
+            texts.append(f"{where}fit not valid: {fit.message or 'no reason given'}")
+        elif fit.extra.get("warning"):
+            texts.append(f"{where}{fit.extra['warning']}")
+    return "; ".join(dict.fromkeys(texts)) or None
 
 
 def rq_path_beside(raw_path: str | os.PathLike[str]) -> Path:
@@ -267,7 +318,12 @@ def replay_steps(
     for step in steps:
         check_cancel(cancel)
         inputs = StepInputs(
-            rq=tables, raw_paths=raw_paths, cuts=cuts, gains=session.gains, results=results
+            rq=tables,
+            raw_paths=raw_paths,
+            cuts=cuts,
+            gains=session.gains,
+            results=results,
+            gain_errors=session.gain_errors,
         )
         try:
             results[step] = _run_step(step, inputs, session.settings)
@@ -279,7 +335,8 @@ def replay_steps(
         tick()
     session = replace(session, runs=runs)
     constants = constants_for(session, tables, results, session_file, created_utc)
-    return ReplayOutcome(constants, results, session, tuple(reduced), failed)
+    warnings = {step: text for step, r in results.items() if (text := step_warnings(r))}
+    return ReplayOutcome(constants, results, session, tuple(reduced), failed, warnings)
 
 
 def _same_gains(table: Any, session: CalibrationSession) -> bool:
