@@ -80,9 +80,14 @@ def test_half_life_recovers_truth_and_equals_the_step(gui, kr_run):
     truth_s = SOURCES.kr83m_half_life_s
     # Within 3 standard errors of the 83mKr half-life used by the simulator (fit error ~2 %).
     assert abs(r.fit["half_life_s"] - truth_s) < 3 * r.fit.error("half_life_s")
-    # The first fit excludes the filling (600 s of 39Ar + 300 s rise) up to the top-rate bin.
-    assert 900.0 <= s["exclude_before_s"] <= 900.0 + 2 * s["bin_s"]
-    assert np.all(r.edges_s[:-1][r.fitted] >= s["exclude_before_s"])
+    # The filling (600 s of 39Ar + 300 s rise) is found in the run ("auto" is stored, so a
+    # replay on another run finds that run's own): excluded up to the top-rate bin.
+    assert s["exclude_before_s"] == "auto"
+    assert 900.0 <= r.exclude_before_s <= 900.0 + 2 * s["bin_s"]
+    assert np.all(r.edges_s[:-1][r.fitted] >= r.exclude_before_s)
+    assert pane.exclude_auto.isChecked()
+    assert not pane.exclude_h.isEnabled()
+    assert pane.exclude_h.value() == pytest.approx(r.exclude_before_s / 3600.0, abs=0.005)
     peak = window.ctx.calib.result("peak_fit").peaks["kr_41"].fit
     assert r.window == pytest.approx(
         (peak["mean"] - 2 * peak["sigma"], peak["mean"] + 2 * peak["sigma"])
@@ -119,9 +124,28 @@ def test_dragging_the_end_of_the_filling_period(gui, kr_run):
     r = _result(window, "halflife")
     assert r.fit.extra["fit_range_s"][0] >= 5400.0
     assert pane.exclude_h.value() == pytest.approx(1.5)
+    assert not pane.exclude_auto.isChecked()
+    assert pane.exclude_h.isEnabled()
     np.testing.assert_array_equal(
         compute_halflife(step_inputs(window.ctx), s).fit.values, r.fit.values
     )
+    pane.exclude_auto.setChecked(True)  # back to the filling period found in the run
+    assert window.ctx.calib.settings("halflife")["exclude_before_s"] == "auto"
+    assert _result(window, "halflife").exclude_before_s < 5400.0
+
+
+def test_typing_the_exclusion_stores_the_number(gui, kr_run):
+    window, _, pane = gui
+    window.ctx.loader.open_files([str(kr_run)])
+    found_s = _result(window, "halflife").exclude_before_s
+    pane.exclude_auto.setChecked(False)  # keeps the time found, now as the user's number
+    assert window.ctx.calib.settings("halflife")["exclude_before_s"] == pytest.approx(
+        found_s,
+        abs=0.005 * 3600.0,  # the spin box shows hours with 2 decimals
+    )
+    pane.exclude_h.setValue(2.0)
+    assert window.ctx.calib.settings("halflife")["exclude_before_s"] == pytest.approx(7200.0)
+    assert _result(window, "halflife").fit.extra["fit_range_s"][0] >= 7200.0
 
 
 def test_a_cut_change_reruns_both_steps(gui, kr_run):
@@ -200,7 +224,7 @@ def test_thread_pool_run_reaches_the_same_results(qtbot, kr_run):
 
         qtbot.waitUntil(done, timeout=30000)
         calib, inputs = w.ctx.calib, step_inputs(w.ctx)
-        assert calib.settings("halflife")["exclude_before_s"] > 0  # the filling period
+        assert calib.result("halflife").exclude_before_s > 0  # the filling period
         np.testing.assert_array_equal(
             compute_halflife(inputs, calib.settings("halflife")).fit.values,
             calib.result("halflife").fit.values,
@@ -239,7 +263,7 @@ def test_undo_of_a_delay_edit(gui, kr_run):
 def test_the_filling_period_is_found_again_for_another_run(gui, kr_run, tmp_path):
     window, _, pane = gui
     window.ctx.loader.open_files([str(kr_run)])
-    first = window.ctx.calib.settings("halflife")["exclude_before_s"]
+    first = _result(window, "halflife").exclude_before_s
     assert first < 3600.0  # 600 s of 39Ar, 300 s of filling
     det = SimConfig().detector
     later = simulate_run("kr-run", 2000, 52, tmp_path / "kr_late.h5", pre_injection_s=7200.0)
@@ -250,8 +274,9 @@ def test_the_filling_period_is_found_again_for_another_run(gui, kr_run, tmp_path
     )
     window.ctx.state.remove_run(str(kr_run.resolve()))
     window.ctx.loader.open_files([str(later)])
-    # Injection 2 h after the start here: the first fit starts after it.
-    assert window.ctx.calib.settings("halflife")["exclude_before_s"] >= 7200.0 + 300.0
+    # Injection 2 h after the start here: the fit starts after it.
+    assert window.ctx.calib.settings("halflife")["exclude_before_s"] == "auto"
+    assert _result(window, "halflife").exclude_before_s >= 7200.0 + 300.0
     pane.rate.exclusion.setRegion((0.0, 3.0))  # the user's choice (hours) ...
     window.ctx.state.remove_run(str(later.resolve()))
     window.ctx.loader.open_files([str(kr_run)])

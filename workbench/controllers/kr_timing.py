@@ -10,8 +10,10 @@ What to use when
   request wins) with ``compute_halflife`` / ``compute_delay``, as a headless replay does.
 - Recomputation: an edit of a form (or the dragged end of the filling period) reruns its step;
   new cuts, roles or RQ tables rerun both; a new 41.5 keV peak fit reruns the half-life when its
-  window follows that fit. The first half-life fit of a run excludes the filling period up to
-  the highest-rate time bin (``kr_timing_present.suggest_exclusion_s``); edit it at will.
+  window follows that fit. The filling period is ``exclude_before_s: "auto"`` (found in each
+  run by ``compute_halflife``: up to the highest-rate time bin, so a session replayed on a new
+  Kr run finds that run's own) until the user types a time or drags its edge (then that
+  number is stored).
 - Errors (no Kr run, no peak fit yet, bad settings) are shown in the pane; after an edit by the
   user they also go to the notifier.
 - Every user edit of the settings is undoable (``undo``: Ctrl+Z / Ctrl+Shift+Z in the pane).
@@ -29,11 +31,7 @@ from PySide6.QtCore import QObject, Slot
 from analysis_core.fitting.timing_steps import compute_delay, compute_halflife
 from analysis_core.reduction import ReductionConfig
 from workbench.context import AppContext
-from workbench.controllers.kr_timing_present import (
-    show_delay,
-    show_halflife,
-    suggest_exclusion_s,
-)
+from workbench.controllers.kr_timing_present import show_delay, show_halflife
 from workbench.controllers.spectrum_fit_inputs import (
     StepOutcome,
     inputs_signature,
@@ -47,14 +45,15 @@ from workbench.registry import PaneBinding
 
 __all__ = ["DEFAULT_DELAY", "DEFAULT_HALFLIFE", "KrTimingController", "build"]
 
-#: First ``halflife`` settings: the window follows the Kr peak fit; 10 min bins.
+#: First ``halflife`` settings: the window follows the Kr peak fit; 10 min bins; the filling
+#: period is found in the run.
 DEFAULT_HALFLIFE: dict[str, Any] = {
     "role": "kr",
     "column": "total_pe",
     "range": None,
     "n_sigma": 2.0,
     "bin_s": 600.0,
-    "exclude_before_s": None,
+    "exclude_before_s": "auto",
     "apply_cuts": True,
 }
 #: First ``delay`` settings (the step's defaults fill in the rest).
@@ -83,9 +82,6 @@ class KrTimingController(QObject):
         self._errors: dict[str, str] = {}
         self._user_edit: set[str] = set()
         self._writing = False
-        self._auto_exclusion = True
-        self._auto_exclusion_s: float | None = None  # the value found in the data, if used
-        self._kr_table_id: int | None = None
         self._signature: tuple[Any, ...] = ()
         self.resolving_cut_ns = float(ReductionConfig().delayed_after_ns)
         pane.halflife_edited.connect(self._on_halflife_edited)
@@ -117,8 +113,6 @@ class KrTimingController(QObject):
     def _edit(self, step: str, changes: dict[str, Any]) -> None:
         old = self.settings(step) or dict(DEFAULT_HALFLIFE if step == "halflife" else DEFAULT_DELAY)
         new = {**old, **changes}
-        if step == "halflife":
-            self._auto_exclusion = False  # the user decides from now on
         if new != old:
             title = "half-life" if step == "halflife" else "delay"
             self.undo.apply(step, old, new, f"{title} {describe_change(old, new)}")
@@ -173,7 +167,9 @@ class KrTimingController(QObject):
         s = self.settings(step) or {}
         result = self._ctx.calib.result(step)
         if step == "halflife":
-            self._pane.show_halflife_values(s, getattr(result, "window", None))
+            window = getattr(result, "window", None)
+            used_s = getattr(result, "exclude_before_s", None)
+            self._pane.show_halflife_values(s, window, used_s)
         else:
             full = getattr(result, "settings", None) or {}
             self._pane.show_delay_values({**full, **s})
@@ -229,22 +225,9 @@ class KrTimingController(QObject):
         if outcome.error:
             self._on_step_failed(step, outcome.error)
             return
-        result = outcome.result
-        if (
-            step == "halflife"
-            and self._auto_exclusion
-            and not outcome.settings.get("exclude_before_s")
-        ):
-            self._auto_exclusion = False
-            end_s = suggest_exclusion_s(result)
-            if end_s is not None and end_s > float(result.edges_s[0]):
-                self._auto_exclusion_s = end_s
-                self._store(step, {**outcome.settings, "exclude_before_s": end_s})
-                self._submit(step)
-                return
         self._errors.pop(step, None)
         self._user_edit.discard(step)
-        self._ctx.calib.set_result(step, result)
+        self._ctx.calib.set_result(step, outcome.result)
 
     def _on_step_crashed(self, step: str, message: str) -> None:
         self._user_edit.discard(step)  # the job runner has told the notifier already
@@ -276,15 +259,6 @@ class KrTimingController(QObject):
             return
         self._signature = signature
         self._errors.clear()
-        table = self._ctx.state.rq(self._ctx.calib.role_path("kr") or "")
-        if table is not None and id(table) != self._kr_table_id:
-            self._kr_table_id = id(table)
-            s = self.settings("halflife")
-            if s is not None and s.get("exclude_before_s") == self._auto_exclusion_s:
-                # Another Kr run (or a new reduction): its filling period is found again,
-                # unless the user chose the exclusion.
-                self._auto_exclusion = True
-                self._store("halflife", {**s, "exclude_before_s": None})
         for step in ("halflife", "delay"):
             if self._ctx.calib.result(step) is not None:
                 self._ctx.calib.set_result(step, None)  # stale: recomputed below

@@ -6,8 +6,6 @@ What to use when
   excluded filling period, half-life text, ftop vs time with its mean, and the parameter table.
 - ``show_delay(pane, result, resolving_cut_ns)``: the delay histogram, the fitted exponential
   with pulls, the resolving cut and the fit start marked, and the parameter table.
-- ``suggest_exclusion_s(result)``: the end of the filling period of an injection run (the end
-  of the time bin with the highest rate), used for the first fit of a run.
 
 Run in the GUI thread on finished results (cheap numpy on a few hundred bins).
 """
@@ -29,7 +27,6 @@ __all__ = [
     "LITERATURE_HALF_LIFE_H",
     "show_delay",
     "show_halflife",
-    "suggest_exclusion_s",
 ]
 
 #: 83mKr half-life (ENSDF), quoted beside the fitted one.
@@ -39,15 +36,6 @@ _H = 3600.0
 
 def _finite(fit: Any) -> bool:
     return bool(fit.values) and bool(np.all(np.isfinite(fit.values)))
-
-
-def suggest_exclusion_s(result: Any) -> float | None:
-    """Return the end of the bin with the highest rate (the filling is over), or None."""
-    counts = np.asarray(result.counts, dtype=float)
-    if counts.size < 4 or not np.any(counts > 0):
-        return None
-    rate = counts / np.diff(result.edges_s)
-    return float(result.edges_s[int(np.argmax(rate)) + 1])
 
 
 def show_halflife(pane: Any, r: Any, *, ftop_cut: bool = False) -> None:
@@ -69,7 +57,7 @@ def show_halflife(pane: Any, r: Any, *, ftop_cut: bool = False) -> None:
         title=f"{r.n_selected} events in the window {lo:.4g}–{hi:.4g} {unit}",
     )
     t0 = float(r.edges_s[0])
-    excl = r.settings.get("exclude_before_s")
+    excl = getattr(r, "exclude_before_s", None)  # the one used ("auto" resolved)
     pane.rate.set_exclusion(t0 / _H, (float(excl) if excl else t0) / _H)
     if _finite(fit):
         a, b = fit.extra.get("fit_range_s", [t0, float(r.edges_s[-1])])

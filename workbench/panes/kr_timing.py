@@ -75,8 +75,15 @@ class KrTimingPane(QWidget):
         self.n_sigma.setSuffix(" σ")
         self.bin_min = spin_box(self, 0.1, 1440.0, 1, "Width of the time bins")
         self.bin_min.setSuffix(" min")
-        self.exclude_h = spin_box(self, 0.0, 1000.0, 2, "Filling period left out of the fit")
+        self.exclude_h = spin_box(
+            self, 0.0, 1000.0, 2, "Filling period left out of the fit (drag its edge in the plot)"
+        )
         self.exclude_h.setSuffix(" h")
+        self.exclude_auto = QCheckBox("Find it", self)
+        self.exclude_auto.setToolTip(
+            "Exclude up to the end of the time bin with the highest rate, found in each Kr run "
+            "(also when the session is replayed on a new run); untick to set the time yourself"
+        )
         self.rate_cuts = QCheckBox("Apply cuts", self)
         self.rate_cuts.setToolTip("Count only events passing the enabled cuts (Cuts pane)")
         self.halflife_params = FitParamsTable(self)
@@ -111,7 +118,7 @@ class KrTimingPane(QWidget):
         form.addRow(range_row(self.window_from_fit, self.n_sigma, ""))
         form.addRow("Window", range_row(self.window_lo, self.window_hi))
         form.addRow("Time bin", self.bin_min)
-        form.addRow("Exclude first", self.exclude_h)
+        form.addRow("Exclude first", range_row(self.exclude_auto, self.exclude_h, ""))
         form.addRow(self.rate_cuts)
         delay_box = QGroupBox("Delay of the 9.4 keV pulse", self)
         dform = QFormLayout(delay_box)
@@ -161,6 +168,7 @@ class KrTimingPane(QWidget):
         for w in (self.window_lo, self.window_hi, self.n_sigma, self.bin_min, self.exclude_h):
             w.valueChanged.connect(self._on_halflife_edited)
         self.rate_cuts.toggled.connect(self._on_halflife_edited)
+        self.exclude_auto.toggled.connect(self._on_halflife_edited)
         self.window_from_fit.toggled.connect(self._on_halflife_edited)
         for w in (self.min_ns, self.max_ns, self.delay_bin_ns, self.min_amp):
             w.valueChanged.connect(self._on_delay_edited)
@@ -179,9 +187,16 @@ class KrTimingPane(QWidget):
             self.column.setCurrentIndex(i if i >= 0 else 0)
 
     def halflife_values(self) -> dict[str, Any]:
-        """Return the rate options as ``halflife`` step settings (times in s, window or None)."""
+        """Return the rate options as ``halflife`` step settings (times in s, window or None).
+
+        ``exclude_before_s`` is "auto" while 'Find it' is ticked, else the typed time (None: 0).
+        """
         from_fit = self.window_from_fit.isChecked()
         exclude_s = 3600.0 * float(self.exclude_h.value())
+        if self.exclude_auto.isChecked():
+            exclude: float | str | None = "auto"
+        else:
+            exclude = exclude_s if exclude_s > 0 else None
         return {
             "column": str(self.column.currentData() or ""),
             "range": None
@@ -189,18 +204,24 @@ class KrTimingPane(QWidget):
             else [float(self.window_lo.value()), float(self.window_hi.value())],
             "n_sigma": float(self.n_sigma.value()),
             "bin_s": 60.0 * float(self.bin_min.value()),
-            "exclude_before_s": exclude_s if exclude_s > 0 else None,
+            "exclude_before_s": exclude,
             "apply_cuts": self.rate_cuts.isChecked(),
         }
 
     def show_halflife_values(
-        self, v: dict[str, Any], window: tuple[float, float] | None = None
+        self,
+        v: dict[str, Any],
+        window: tuple[float, float] | None = None,
+        exclude_s: float | None = None,
     ) -> None:
-        """Show ``halflife`` settings without emitting; ``window`` is the one used by the fit."""
+        """Show ``halflife`` settings without emitting.
+
+        ``window`` and ``exclude_s`` are the peak window and the exclusion the last fit used
+        (shown while they follow the 41.5 keV fit or are found in the run).
+        """
         ws = (self.column, self.window_lo, self.window_hi, self.n_sigma, self.bin_min)
-        blockers = [
-            QSignalBlocker(w) for w in (*ws, self.exclude_h, self.rate_cuts, self.window_from_fit)
-        ]
+        others = (self.exclude_h, self.exclude_auto, self.rate_cuts, self.window_from_fit)
+        blockers = [QSignalBlocker(w) for w in (*ws, *others)]
         try:
             if "column" in v:
                 i = self.column.findData(v["column"])
@@ -221,7 +242,11 @@ class KrTimingPane(QWidget):
                 self.n_sigma.setValue(float(v["n_sigma"]))
             if v.get("bin_s") is not None:
                 self.bin_min.setValue(float(v["bin_s"]) / 60.0)
-            self.exclude_h.setValue(float(v.get("exclude_before_s") or 0.0) / 3600.0)
+            auto = v.get("exclude_before_s") == "auto"
+            self.exclude_auto.setChecked(auto)
+            self.exclude_h.setEnabled(not auto)
+            shown_s = exclude_s if auto else v.get("exclude_before_s")
+            self.exclude_h.setValue(float(shown_s or 0.0) / 3600.0)
             if "apply_cuts" in v:
                 self.rate_cuts.setChecked(bool(v["apply_cuts"]))
         finally:
@@ -284,4 +309,9 @@ class KrTimingPane(QWidget):
 
     @Slot(float)
     def _on_exclusion_dragged(self, end_h: float) -> None:
-        self.exclude_h.setValue(max(0.0, end_h))  # emits halflife_edited once
+        """Take a dragged edge as the user's choice: untick 'Find it'."""
+        with QSignalBlocker(self.exclude_auto), QSignalBlocker(self.exclude_h):
+            self.exclude_auto.setChecked(False)
+            self.exclude_h.setEnabled(True)
+            self.exclude_h.setValue(max(0.0, end_h))
+        self.halflife_edited.emit()
