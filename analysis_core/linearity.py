@@ -6,6 +6,12 @@ What to use when
   through the origin ``Y = sum w E mu / sum w E^2`` with ``sigma_Y^2 = 1 / sum w E^2``
   (``w = 1 / sigma_mu^2``), and ``mu = Y E + offset`` with the full covariance. Both are
   ``FitResult`` objects; the ``LinearityFit`` adds the points and their residuals.
+- Light-yield uncertainty (``LinearityFit``): the fit error of ``Y`` is scaled by
+  ``sqrt(chi2/ndf)`` when that is above 1 (PDG practice for a poor fit: the points scatter more
+  than their errors say), giving ``y_stat_err_pe_per_kev``; the SPE gain errors give
+  ``y_gain_err_pe_per_kev`` (``analysis_core.linearity_points.gain_systematic``); the total
+  ``y_err_pe_per_kev`` is their quadrature sum. ``through_origin`` keeps the unscaled fit error
+  and has ``extra["chi2_pvalue"]`` and, when ``p < 1e-3``, ``extra["warning"]``.
 - ``compute_linearity(inputs, settings)``: the calibration step ``"linearity"``; it gathers the
   points of both analyses from the earlier step results and fits each (see
   ``analysis_core.linearity_points`` for where the points come from) and the resolution model.
@@ -20,11 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+from scipy.stats import chi2 as chi2_dist
 
 from analysis_core.errors import CalibrationError
 from analysis_core.fitting.result import FitResult
-from analysis_core.linearity_points import LinearityPoint, collect_points
-from analysis_core.resolution import ResolutionFit, fit_resolution
+from analysis_core.linearity_points import LinearityPoint, collect_points, gain_systematic
+from analysis_core.resolution import TERMS, ResolutionFit, default_terms, fit_resolution
 from analysis_core.steps import StepInputs
 
 __all__ = [
@@ -51,12 +58,16 @@ class LinearityFit:
     with_offset : FitResult
         Parameters ``slope_pe_per_kev`` and ``offset_pe`` (covariance included); invalid with a
         reason when fewer than two points.
+    gain_systematic : dict or None
+        Output of ``gain_systematic`` (relative error of Y from the SPE gains, the ftop it was
+        evaluated at, the source of the gain errors); None when the gain errors are unknown.
     """
 
     analysis: str
     points: tuple[LinearityPoint, ...]
     through_origin: FitResult
     with_offset: FitResult
+    gain_systematic: dict[str, Any] | None = None
 
     @property
     def y_pe_per_kev(self) -> float:
@@ -64,9 +75,38 @@ class LinearityFit:
         return self.through_origin["y_pe_per_kev"]
 
     @property
+    def chi2_scale(self) -> float:
+        """``sqrt(chi2/ndf)`` of the through-origin fit when above 1, else 1."""
+        o = self.through_origin
+        if o.ndf <= 0 or not math.isfinite(o.chi2):
+            return 1.0
+        return max(1.0, math.sqrt(o.chi2 / o.ndf))
+
+    @property
+    def y_stat_err_pe_per_kev(self) -> float:
+        """Statistical error of Y: the fit error scaled by :attr:`chi2_scale`."""
+        return self.through_origin.error("y_pe_per_kev") * self.chi2_scale
+
+    @property
+    def y_gain_err_pe_per_kev(self) -> float | None:
+        """Error of Y from the SPE gain errors (None when they are unknown)."""
+        g = self.gain_systematic
+        return None if g is None else abs(self.y_pe_per_kev) * float(g["rel_err"])
+
+    @property
     def y_err_pe_per_kev(self) -> float:
-        """Its uncertainty."""
-        return self.through_origin.error("y_pe_per_kev")
+        """Total error of Y: statistical (scaled) and gain errors in quadrature."""
+        return math.hypot(self.y_stat_err_pe_per_kev, self.y_gain_err_pe_per_kev or 0.0)
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """Plain-text warnings about the light yield (poor fit, unknown gain errors)."""
+        out = []
+        if w := self.through_origin.extra.get("warning"):
+            out.append(str(w))
+        if self.gain_systematic is None:
+            out.append("SPE gain errors unknown: the total error leaves out the gain systematic")
+        return tuple(out)
 
     def residuals_pe(self, *, offset: bool = False) -> np.ndarray:
         """Return data minus fit at each point, in PE (through the origin unless ``offset``)."""
@@ -87,6 +127,7 @@ class LinearityFit:
             "points": [p.to_dict() for p in self.points],
             "through_origin": self.through_origin.to_dict(),
             "with_offset": self.with_offset.to_dict(),
+            "gain_systematic": self.gain_systematic,
         }
 
     @classmethod
@@ -97,6 +138,7 @@ class LinearityFit:
             tuple(LinearityPoint.from_dict(p) for p in d["points"]),
             FitResult.from_dict(d["through_origin"]),
             FitResult.from_dict(d["with_offset"]),
+            d.get("gain_systematic"),
         )
 
 
@@ -118,7 +160,11 @@ def _check_points(points: Sequence[LinearityPoint]) -> None:
             )
 
 
-def fit_linearity(points: Sequence[LinearityPoint], analysis: str = "A") -> LinearityFit:
+def fit_linearity(
+    points: Sequence[LinearityPoint],
+    analysis: str = "A",
+    gain_systematic: Mapping[str, Any] | None = None,
+) -> LinearityFit:
     """Fit the light of ``points`` vs energy through the origin and with an offset.
 
     Parameters
@@ -127,6 +173,9 @@ def fit_linearity(points: Sequence[LinearityPoint], analysis: str = "A") -> Line
         At least one point; each with a positive error.
     analysis : str
         Label of the SPE definition the points are in.
+    gain_systematic : dict or None
+        Relative error of Y from the SPE gains (``linearity_points.gain_systematic``); None
+        when unknown (the total error is then statistical only and a warning says so).
 
     Returns
     -------
@@ -149,18 +198,32 @@ def fit_linearity(points: Sequence[LinearityPoint], analysis: str = "A") -> Line
     y = float(np.sum(w * e * mu)) / s_ee
     y_err = math.sqrt(1.0 / s_ee)
     chi2 = float(np.sum(w * (mu - y * e) ** 2))
+    ndf = len(pts) - 1
+    extra: dict[str, Any] = {}
+    if ndf > 0:
+        p = float(chi2_dist.sf(chi2, ndf))
+        extra["chi2_pvalue"] = p
+        scale = max(1.0, math.sqrt(chi2 / ndf))
+        extra["chi2_scale"] = scale
+        if p < 1e-3:
+            extra["warning"] = (
+                f"poor fit: chi2/ndf = {chi2:.1f}/{ndf} (p = {p:.1g}); the statistical error "
+                f"of Y is scaled by sqrt(chi2/ndf) = {scale:.2f} (PDG)"
+            )
     origin = FitResult(
         names=("y_pe_per_kev",),
         values=(y,),
         errors=(y_err,),
         covariance=((y_err**2,),),
         chi2=chi2,
-        ndf=len(pts) - 1,
+        ndf=ndf,
         valid=True,
         model="linear through origin",
         cost="chi2",
+        extra=extra,
     )
-    return LinearityFit(analysis, pts, origin, _fit_offset(e, mu, w))
+    syst = None if gain_systematic is None else dict(gain_systematic)
+    return LinearityFit(analysis, pts, origin, _fit_offset(e, mu, w), syst)
 
 
 def _fit_offset(e: np.ndarray, mu: np.ndarray, w: np.ndarray) -> FitResult:
@@ -223,6 +286,18 @@ class LinearityResult:
         )
 
 
+def _resolution_terms(settings: Mapping[str, Any], n_points: int) -> tuple[str, ...]:
+    terms = settings.get("resolution_terms", "auto")
+    if terms in (None, "auto"):
+        return default_terms(n_points)
+    if isinstance(terms, str) or not set(terms) <= set(TERMS) or not terms:
+        raise CalibrationError(
+            f"linearity settings: resolution_terms {terms!r} must be 'auto' or a non-empty "
+            f"list of {list(TERMS)}"
+        )
+    return tuple(terms)
+
+
 def compute_linearity(inputs: StepInputs, settings: Mapping[str, Any]) -> LinearityResult:
     """Run the ``"linearity"`` calibration step (STEP CONTRACT of ``analysis_core.steps``).
 
@@ -236,7 +311,10 @@ def compute_linearity(inputs: StepInputs, settings: Mapping[str, Any]) -> Linear
         ``analyses`` (default ``["A", "B"]``), ``exclude`` (point labels to leave out),
         ``extra_points`` (list of ``LinearityPoint.to_dict()``, e.g. typed in by hand),
         ``peak_energies_kev`` (peak name or role -> keV; defaults in
-        ``analysis_core.linearity_points.DEFAULT_PEAK_ENERGIES_KEV``).
+        ``analysis_core.linearity_points.DEFAULT_PEAK_ENERGIES_KEV``), ``resolution_terms``
+        (``"auto"``, the default: ``resolution.default_terms`` of the number of points, so that
+        ndf >= 1; or a list of ``resolution.TERMS``), ``resolution_noise_kev`` (value of ``c``
+        when it is not fitted; default 0).
 
     Returns
     -------
@@ -257,13 +335,15 @@ def compute_linearity(inputs: StepInputs, settings: Mapping[str, Any]) -> Linear
         mine = [p for p in points if p.analysis == analysis and p.label not in exclude]
         if not mine:
             continue
-        fits[analysis] = fit_linearity(mine, analysis)
+        fits[analysis] = fit_linearity(mine, analysis, gain_systematic(inputs, analysis))
         with_res = [p for p in mine if p.resolution is not None and p.resolution_err]
         if with_res:
             res[analysis] = fit_resolution(
                 [p.energy_kev for p in with_res],
                 [p.resolution for p in with_res],
                 [p.resolution_err for p in with_res],
+                terms=_resolution_terms(settings, len(with_res)),
+                c_fixed_kev=settings.get("resolution_noise_kev"),
             )
     if not fits:
         why = "; ".join(skipped) or "no peak fit or component result yet"

@@ -22,6 +22,11 @@ What to use when
   median ``ftop`` of that run (exact when both PMTs' gain ratios are equal; ``k = 1`` when the
   run was reduced with X's gains). Peak fits give points in both analyses; component results
   only in their own analysis (A or B), as in the paper's Figure 13.
+- ``gain_systematic(inputs, analysis)``: the relative light-yield uncertainty from the SPE gain
+  errors of ``analysis`` (``inputs.gain_errors``, else the ``"spe"`` step result). The light of
+  a PMT scales as 1 / gain, so ``dY/Y = sqrt((f_top dg_top/g_top)^2 + ((1 - f_top)
+  dg_bot/g_bot)^2)`` (the two gains come from independent fits); it is evaluated at the median
+  ``ftop`` of each source run present and the largest value is kept (conservative).
 """
 
 from __future__ import annotations
@@ -35,7 +40,13 @@ import numpy as np
 
 from analysis_core.fitting.result import FitResult
 
-__all__ = ["DEFAULT_PEAK_ENERGIES_KEV", "LinearityPoint", "collect_points", "gain_factor"]
+__all__ = [
+    "DEFAULT_PEAK_ENERGIES_KEV",
+    "LinearityPoint",
+    "collect_points",
+    "gain_factor",
+    "gain_systematic",
+]
 
 #: Energy of the peak fitted for each role or peak name (keV).
 DEFAULT_PEAK_ENERGIES_KEV = {
@@ -127,10 +138,72 @@ def gain_factor(table: Any, gains: Mapping[str, Sequence[float]], analysis: str)
     if not isinstance(used, Mapping) or "top" not in used or "bottom" not in used:
         return 1.0
     g_top, g_bot = (float(g) for g in gains[analysis])
-    ftop = np.asarray(table["ftop"], dtype=float) if "ftop" in table else np.array([])
-    ftop = ftop[np.isfinite(ftop)]
-    f = float(np.median(ftop)) if ftop.size else 0.5
+    f = _median_ftop(table)
+    f = 0.5 if f is None else f
     return f * float(used["top"]) / g_top + (1 - f) * float(used["bottom"]) / g_bot
+
+
+def _median_ftop(table: Any) -> float | None:
+    """Median finite ``ftop`` of ``table`` or None when it has none."""
+    if table is None or "ftop" not in table:
+        return None
+    ftop = np.asarray(table["ftop"], dtype=float)
+    ftop = ftop[np.isfinite(ftop)]
+    return float(np.median(ftop)) if ftop.size else None
+
+
+#: Runs whose light makes linearity points (their ftop weighs the two gains' errors).
+SOURCE_ROLES = ("kr", "am241", "co57")
+
+
+def _gain_rel_errors(inputs: Any, analysis: str) -> tuple[tuple[float, float], str] | None:
+    gains = getattr(inputs, "gains", {}) or {}
+    errors = getattr(inputs, "gain_errors", {}) or {}
+    pairs: list[tuple[Sequence[float], Sequence[float], str]] = []
+    if analysis in gains and errors.get(analysis) is not None:
+        pairs.append((gains[analysis], errors[analysis], "SPE gain errors of the session"))
+    spe = (getattr(inputs, "results", {}) or {}).get("spe")
+    part = getattr(spe, "analyses", {}).get(analysis) if spe is not None else None
+    if part is not None and getattr(part, "valid", False):
+        pairs.append((part.gains_adc_ns, part.errors_adc_ns, "SPE step result"))
+    for g, e, source in pairs:
+        try:
+            rel = tuple(float(e[i]) / float(g[i]) for i in (0, 1))
+        except (TypeError, ValueError, IndexError, ZeroDivisionError):
+            continue
+        if all(math.isfinite(r) and r >= 0 for r in rel):
+            return (rel[0], rel[1]), source
+    return None
+
+
+def gain_systematic(inputs: Any, analysis: str) -> dict[str, Any] | None:
+    """Relative light-yield error of ``analysis`` from its SPE gain errors, or None if unknown.
+
+    Returns
+    -------
+    dict or None
+        ``rel_err`` (dY/Y), ``ftop`` (the median ftop it was evaluated at), ``top_rel_err``,
+        ``bottom_rel_err`` (dg/g of each PMT) and ``source`` (where the errors came from).
+    """
+    found = _gain_rel_errors(inputs, analysis)
+    if found is None:
+        return None
+    (r_top, r_bot), source = found
+    rq = getattr(inputs, "rq", {}) or {}
+    ftops = [f for role in SOURCE_ROLES if (f := _median_ftop(rq.get(role))) is not None]
+    best: tuple[float, float] | None = None
+    for f in ftops or [0.5]:
+        rel = math.hypot(f * r_top, (1.0 - f) * r_bot)
+        if best is None or rel > best[0]:
+            best = (rel, f)
+    assert best is not None
+    return {
+        "rel_err": best[0],
+        "ftop": best[1],
+        "top_rel_err": r_top,
+        "bottom_rel_err": r_bot,
+        "source": source,
+    }
 
 
 def _peak_items(result: Any) -> list[tuple[str, Any]]:

@@ -48,6 +48,9 @@ class StepInputs:
         SPE gains ``(top, bottom)`` in ADC x ns per PE by analysis (``"A"``, ``"B"``).
     results : mapping of str to object
         Results of earlier steps by step name (e.g. the peak fits the linearity step uses).
+    gain_errors : mapping of str to tuple of float
+        Uncertainties of ``gains`` ``(top, bottom)`` in ADC x ns per PE by analysis, where known
+        (the linearity step propagates them into the light-yield error).
     """
 
     rq: Mapping[str, RQTable] = field(default_factory=dict)
@@ -55,6 +58,7 @@ class StepInputs:
     cuts: Any = None
     gains: Mapping[str, tuple[float, float]] = field(default_factory=dict)
     results: Mapping[str, Any] = field(default_factory=dict)
+    gain_errors: Mapping[str, tuple[float, float]] = field(default_factory=dict)
 
     def table(self, role: str) -> RQTable:
         """Return the RQ table of ``role``; a ``CalibrationError`` says which run is missing."""

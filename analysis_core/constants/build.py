@@ -180,9 +180,15 @@ def _light_yield(fit: Any) -> dict[str, Any]:
     has_w = w.valid
     return {
         "y_pe_per_kev": o["y_pe_per_kev"],
-        "y_err_pe_per_kev": o.error("y_pe_per_kev"),
+        "y_err_pe_per_kev": fit.y_err_pe_per_kev,
+        "y_stat_err_pe_per_kev": fit.y_stat_err_pe_per_kev,
+        "y_gain_err_pe_per_kev": fit.y_gain_err_pe_per_kev,
+        "chi2_scale": fit.chi2_scale,
         "chi2": o.chi2,
         "ndf": o.ndf,
+        "chi2_pvalue": o.extra.get("chi2_pvalue"),
+        "gain_systematic": fit.gain_systematic,
+        "warnings": list(fit.warnings),
         "with_offset": {
             "valid": has_w,
             "slope_pe_per_kev": w["slope_pe_per_kev"] if has_w else None,
@@ -213,6 +219,10 @@ def _resolution(res: Any) -> dict[str, Any]:
         "c_err_kev": x.get("c_kev_err"),
         "covariance_squares": [list(r) for r in res.fit.covariance],
         "valid": res.fit.valid,
+        "fitted_terms": list(res.fitted_terms),
+        "constrained": res.constrained,
+        "chi2": res.fit.chi2,
+        "ndf": res.fit.ndf,
     }
 
 

@@ -55,7 +55,15 @@ def test_fits_agree_with_an_independent_weighted_polyfit():
     assert fit.y_pe_per_kev == pytest.approx(
         np.sum(w * ENERGIES_KEV * pe) / np.sum(w * ENERGIES_KEV**2)
     )
-    assert fit.y_err_pe_per_kev == pytest.approx(np.sum(w * ENERGIES_KEV**2) ** -0.5)
+    closed_err = np.sum(w * ENERGIES_KEV**2) ** -0.5
+    assert fit.through_origin.error("y_pe_per_kev") == pytest.approx(closed_err)
+    # the 3 PE offset makes the through-origin fit poor: its statistical error is scaled by
+    # sqrt(chi2/ndf) (PDG); no gain errors given -> the total is that statistical error
+    o = fit.through_origin
+    assert fit.chi2_scale == pytest.approx(np.sqrt(o.chi2 / o.ndf))
+    assert fit.chi2_scale > 1
+    assert fit.y_stat_err_pe_per_kev == pytest.approx(closed_err * fit.chi2_scale)
+    assert fit.y_err_pe_per_kev == pytest.approx(fit.y_stat_err_pe_per_kev)
 
 
 def test_pulls_of_the_light_yield_over_toys():
@@ -65,7 +73,7 @@ def test_pulls_of_the_light_yield_over_toys():
     for _ in range(400):
         pe = 4.3 * ENERGIES_KEV + rng.normal(0, err)
         f = fit_linearity(_points(pe, err))
-        pulls.append((f.y_pe_per_kev - 4.3) / f.y_err_pe_per_kev)
+        pulls.append((f.y_pe_per_kev - 4.3) / f.through_origin.error("y_pe_per_kev"))
         offset_pulls.append(f.with_offset["offset_pe"] / f.with_offset.error("offset_pe"))
         chi2.append(f.through_origin.chi2)
     # 400 toys: means known to 1/sqrt(400) = 0.05 -> 3 sigma 0.15; widths to ~0.035 -> 0.12

@@ -109,8 +109,14 @@ def step_inputs_from_context(ctx: AppContext) -> StepInputs:
         if table is not None:
             tables[role] = table
     gains = {a: g for a in ("A", "B") if (g := calib.gains(a)) is not None}
+    errors = {a: e for a in ("A", "B") if (e := calib.gain_errors(a)) is not None}
     return StepInputs(
-        rq=tables, raw_paths=raw_paths, cuts=calib.cuts, gains=gains, results=calib.results()
+        rq=tables,
+        raw_paths=raw_paths,
+        cuts=calib.cuts,
+        gains=gains,
+        results=calib.results(),
+        gain_errors=errors,
     )
 
 
