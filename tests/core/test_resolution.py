@@ -9,7 +9,13 @@ import numpy as np
 import pytest
 
 from analysis_core.errors import FitError
-from analysis_core.resolution import ResolutionFit, fit_resolution, resolution_model
+from analysis_core.resolution import (
+    TERMS,
+    ResolutionFit,
+    default_terms,
+    fit_resolution,
+    resolution_model,
+)
 
 ENERGIES_KEV = np.array([9.4, 32.1, 41.5, 59.5, 122.0])
 
@@ -64,9 +70,41 @@ def test_too_few_points_is_invalid_with_a_reason_and_terms_can_be_fixed():
     fit = fit_resolution([41.5, 59.5], [0.09, 0.08], [0.005, 0.005])
     assert not fit.fit.valid
     assert "2 point(s) cannot constrain 3" in fit.fit.message
+    # two points, two terms: an exact interpolation (ndf 0) is flagged, not passed as valid
     fit2 = fit_resolution([41.5, 59.5], [0.09, 0.08], [0.005, 0.005], terms=("a2_kev", "b2"))
-    assert fit2.fit.valid
-    assert fit2.fit["c2_kev2"] == 0.0
+    assert not fit2.fit.valid
+    assert not fit2.constrained
+    assert fit2.fit.ndf == 0
+    assert "not constrained" in fit2.fit.message
+    assert "not constrained" in fit2.describe()
+    fit1 = fit_resolution([41.5, 59.5], [0.09, 0.08], [0.005, 0.005], terms=("a2_kev",))
+    assert fit1.fit.valid
+    assert fit1.constrained
+    assert fit1.fit.ndf == 1
+    assert fit1.fit["b2"] == 0.0
+    assert fit1.fit["c2_kev2"] == 0.0
+
+
+def test_three_source_peaks_fit_a_and_b_with_one_degree_of_freedom():
+    # the default source peaks: 3 points -> a and b fitted, c held (ndf 1); exact model
+    # points with a = 0.55, b = 0.02, c = 0 are recovered to round-off
+    e = [41.5, 59.5, 122.0]
+    r = resolution_model(e, 0.55, 0.02, 0.0)
+    assert default_terms(3) == ("a2_kev", "b2")
+    assert default_terms(5) == TERMS
+    fit = fit_resolution(e, r, 0.03 * r, terms=default_terms(3))
+    assert fit.fit.valid
+    assert fit.constrained
+    assert fit.fit.ndf == 1
+    assert fit.fitted_terms == ("a2_kev", "b2")
+    assert fit.abc == pytest.approx((0.55, 0.02, 0.0), rel=1e-9, abs=1e-12)
+    assert fit.describe().startswith("fitted a, b, held c = 0; chi2/ndf")
+    # c held at a given noise value: the points made with c = 1.5 keV are recovered exactly
+    r_noise = resolution_model(e, 0.55, 0.02, 1.5)
+    fixed = fit_resolution(e, r_noise, 0.03 * r_noise, terms=("a2_kev", "b2"), c_fixed_kev=1.5)
+    assert fixed.abc == pytest.approx((0.55, 0.02, 1.5), rel=1e-9)
+    assert fixed.fit.extra["fixed_terms"] == {"c2_kev2": pytest.approx(2.25)}
+    assert fixed.fit.error("c2_kev2") == 0.0
 
 
 def test_bad_inputs_raise_fit_error():
