@@ -46,6 +46,9 @@ class LinearitySeries:
     slope_pe_per_kev: float | None
     offset_pe: float | None
     offset_err_pe: float | None
+    y_stat_err_pe_per_kev: float | None = None
+    y_gain_err_pe_per_kev: float | None = None
+    chi2_scale: float = 1.0
 
 
 def _fmt(value: float, err: float) -> str:
@@ -53,6 +56,22 @@ def _fmt(value: float, err: float) -> str:
         return f"{value:.4g}"
     digits = max(0, 1 - int(np.floor(np.log10(err))))
     return f"{value:.{digits}f} ± {err:.{digits}f}"
+
+
+def _error_parts(s: LinearitySeries) -> str:
+    """``stat 0.013 scaled ×4.2, SPE gain 0.039`` or "" when only a total is known.
+
+    The statistical error is scaled by sqrt(chi2/ndf) when that is above 1 (PDG).
+    """
+    parts = []
+    if s.y_stat_err_pe_per_kev is not None:
+        scale = f" scaled ×{s.chi2_scale:.1f}" if s.chi2_scale > 1 else ""
+        parts.append(f"stat {s.y_stat_err_pe_per_kev:.3f}{scale}")
+    if s.y_gain_err_pe_per_kev is not None:
+        parts.append(f"SPE gain {s.y_gain_err_pe_per_kev:.3f}")
+    elif s.y_stat_err_pe_per_kev is not None:
+        parts.append("SPE gain error unknown")
+    return ", ".join(parts)
 
 
 class LinearityPlot(QWidget):
@@ -133,8 +152,15 @@ class LinearityPlot(QWidget):
         slope_pe_per_kev: float | None = None,
         offset_pe: float | None = None,
         offset_err_pe: float | None = None,
+        y_stat_err_pe_per_kev: float | None = None,
+        y_gain_err_pe_per_kev: float | None = None,
+        chi2_scale: float = 1.0,
     ) -> None:
-        """Show (or replace) the points and fits of analysis ``key``."""
+        """Show (or replace) the points and fits of analysis ``key``.
+
+        ``y_err_pe_per_kev`` is the total error; when given, its statistical part (already
+        scaled by ``chi2_scale`` when that is above 1) and its SPE-gain part are shown too.
+        """
         self._series[key] = LinearitySeries(
             np.asarray(energy_kev, dtype=float),
             np.asarray(pe, dtype=float),
@@ -147,6 +173,9 @@ class LinearityPlot(QWidget):
             slope_pe_per_kev,
             offset_pe,
             offset_err_pe,
+            None if y_stat_err_pe_per_kev is None else float(y_stat_err_pe_per_kev),
+            None if y_gain_err_pe_per_kev is None else float(y_gain_err_pe_per_kev),
+            float(chi2_scale),
         )
         self._redraw()
 
@@ -206,18 +235,18 @@ class LinearityPlot(QWidget):
                     x_res, rel, symbol=symbol, size=7, brush=pg.mkBrush(colour), pen=None
                 ),
             )
-            chi = f"χ²/ndf = {s.chi2:.1f}/{s.ndf}" if np.isfinite(s.chi2) else ""
             text = f"{key}: Y = {_fmt(s.y_pe_per_kev, s.y_err_pe_per_kev)} PE/keV"
-            if chi:
-                text += f" ({chi})"
+            parts = _error_parts(s)
+            if parts:
+                text += f" [{parts}]"
+            if np.isfinite(s.chi2):
+                text += f", χ²/ndf = {s.chi2:.1f}/{s.ndf}"
             if s.offset_pe is not None and s.offset_err_pe is not None:
                 text += f"; with offset: {_fmt(s.offset_pe, s.offset_err_pe)} PE"
             lines.append(text)
         self.plot.setXRange(0, 1.08 * e_max, padding=0)
         self.plot.enableAutoRange(axis="y")
-        self.summary.setText(
-            "   |   ".join(lines) if lines else (message or "No linearity points yet.")
-        )
+        self.summary.setText("\n".join(lines) if lines else (message or "No linearity points yet."))
 
     def _add(self, plot: pg.PlotItem, *items: pg.GraphicsObject) -> None:
         for item in items:
@@ -246,6 +275,8 @@ def demo() -> LinearityPlot:
         0.03 * 4.3 * e,
         y_pe_per_kev=4.29,
         y_err_pe_per_kev=0.05,
+        y_stat_err_pe_per_kev=0.03,
+        y_gain_err_pe_per_kev=0.04,
         chi2=2.1,
         ndf=4,
         slope_pe_per_kev=4.31,

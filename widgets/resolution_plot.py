@@ -88,10 +88,12 @@ class ResolutionPlot(QWidget):
         curve_energy_kev: Sequence[float] = (),
         curve_resolution: Sequence[float] = (),
         text: str = "",
+        constrained: bool = True,
     ) -> None:
         """Add the measured relative resolutions (fractions) and model curve of ``key``.
 
-        To replace what is shown, call ``clear()`` first.
+        To replace what is shown, call ``clear()`` first. A model that is not ``constrained``
+        (as many points as fitted terms) is drawn dashed.
         """
         e_true = np.asarray(energy_kev, dtype=float)
         # analyses drawn 2 % of the energy apart so that equal values stay visible
@@ -108,10 +110,16 @@ class ResolutionPlot(QWidget):
         ce = np.asarray(curve_energy_kev, dtype=float)
         if ce.size:
             curve = pg.PlotDataItem(
-                ce, 100 * np.asarray(curve_resolution, dtype=float), pen=pg.mkPen(colour, width=1.6)
+                ce,
+                100 * np.asarray(curve_resolution, dtype=float),
+                pen=pg.mkPen(
+                    colour,
+                    width=1.6,
+                    style=Qt.PenStyle.SolidLine if constrained else Qt.PenStyle.DashLine,
+                ),
             )
             self._add(curve)
-        self.summary.setText("   |   ".join(t for *_, t in self._data.values() if t))
+        self.summary.setText("\n".join(t for *_, t in self._data.values() if t))
 
     def clear(self, message: str = "No resolution points yet.") -> None:
         """Remove every series."""

@@ -108,6 +108,28 @@ def test_excluding_a_point_refits_and_is_saved_in_settings(window):
     assert ctx.calib.settings("linearity")["analyses"] == ["A"]
 
 
+def test_shows_statistical_gain_and_total_errors_and_the_resolution_terms(window):
+    ctx = window.ctx
+    # 1 % (top) and 2 % (bottom) SPE gain errors for A; none known for B
+    ctx.calib.set_gains("A", GAINS_A, (0.01 * GAINS_A[0], 0.02 * GAINS_A[1]))
+    _fit_peaks(ctx)
+    pane = window.binding("linearity").widget
+    fit_a, fit_b = (ctx.calib.result("linearity").fits[k] for k in "AB")
+    # the gain systematic of the GUI's inputs: ftop-weighted quadrature at the runs' ftop
+    # (0.4-0.6 in the simulator) -> between 0.8 % and 1.3 % of Y (bounds of the formula)
+    assert 0.008 < fit_a.y_gain_err_pe_per_kev / fit_a.y_pe_per_kev < 0.013
+    assert fit_b.y_gain_err_pe_per_kev is None
+    series = pane.linearity_plot.series()["A"]
+    assert series.y_err_pe_per_kev == fit_a.y_err_pe_per_kev
+    assert series.y_gain_err_pe_per_kev == fit_a.y_gain_err_pe_per_kev
+    text = pane.linearity_plot.summary_text()
+    assert f"SPE gain {fit_a.y_gain_err_pe_per_kev:.3f}" in text
+    assert "SPE gain error unknown" in text  # analysis B
+    assert "B: SPE gain errors unknown" in pane.status.text()
+    # 3 points: a and b fitted (c held at 0), one degree of freedom, said under the plot
+    assert "fitted a, b, held c = 0" in pane.resolution_plot.summary.text()
+
+
 def test_unusable_fits_show_the_reason(window):
     ctx = window.ctx
     bad = {"peaks": {"kr_41": {**PEAK_SETTINGS["peaks"]["kr_41"], "range": [900.0, 950.0]}}}

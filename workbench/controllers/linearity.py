@@ -103,8 +103,15 @@ class LinearityController(QObject):
                 self._storing = False
         self._ctx.calib.set_result("linearity", result)
         self._show(result, settings)
-        skipped = "; ".join(result.skipped)
-        self._pane.show_status(f"Left out: {skipped}" if skipped else "")
+        notes = [f"{k}: {w}" for k, fit in result.fits.items() for w in fit.warnings]
+        notes += [
+            f"{k} resolution: {r.fit.message}"
+            for k, r in result.resolution.items()
+            if r.fit.message
+        ]
+        if result.skipped:
+            notes.append("Left out: " + "; ".join(result.skipped))
+        self._pane.show_status("\n".join(notes))
 
     def _on_error(self, message: str) -> None:
         self._ctx.calib.set_result("linearity", None)
@@ -134,6 +141,9 @@ class LinearityController(QObject):
                     slope_pe_per_kev=w["slope_pe_per_kev"] if w.valid else None,
                     offset_pe=w["offset_pe"] if w.valid else None,
                     offset_err_pe=w.error("offset_pe") if w.valid else None,
+                    y_stat_err_pe_per_kev=fit.y_stat_err_pe_per_kev,
+                    y_gain_err_pe_per_kev=fit.y_gain_err_pe_per_kev,
+                    chi2_scale=fit.chi2_scale,
                 )
                 for p in fit.points:
                     labels[p.label] = True
@@ -147,8 +157,9 @@ class LinearityController(QObject):
                     rfit.resolution_err,
                     curve_energy_kev=grid,
                     curve_resolution=rfit.relative(grid),
-                    text=f"{key}: a = {a:.3f} √keV, b = {100 * b:.2f} %, c = {c:.2f} keV"
-                    + ("" if rfit.fit.valid else f" ({rfit.fit.message})"),
+                    text=f"{key}: a = {a:.3f} √keV, b = {100 * b:.2f} %, c = {c:.2f} keV "
+                    f"[{rfit.describe()}]",
+                    constrained=rfit.constrained and rfit.fit.valid,
                 )
         for label in settings.get("exclude", []):
             labels[label] = False

@@ -161,9 +161,10 @@ def peak_param_rows(
             )
         )
     if "mean" in fit.names and energy_kev > 0:
-        derived.append(
-            _row(fit, "mean", f"mean / {energy_kev:.4g} keV", f"{unit}/keV", 1 / energy_kev)
-        )
+        # a statistical number (this peak only): the Linearity pane gives Y with the SPE-gain
+        # and chi2-scaled errors
+        shown = f"mean / {energy_kev:.4g} keV (stat. only)"
+        derived.append(_row(fit, "mean", shown, f"{unit}/keV", 1 / energy_kev))
     second = ex.get("second_line")
     if second and ex.get("doublet_energy_ratio"):
         # the doublet's second line follows the main line: mean x E2/E1 (so does its error);
