@@ -64,8 +64,8 @@ class PeUnits:
         if not self.converted:
             return ""
         return (
-            f"plots in {self.plots}; table × {self.factor:.4f} to {self.table} "
-            "(as Linearity and the constants)"
+            f"plots in {self.plots}, table × {self.factor:.4f} into {self.table} "
+            "as in Linearity and the constants"
         )
 
 
