@@ -31,6 +31,7 @@ from typing import Any
 
 import numpy as np
 from scipy.optimize import nnls
+from scipy.stats import chi2 as chi2_dist
 
 from analysis_core.errors import FitError
 from analysis_core.fitting.result import FitResult
@@ -228,6 +229,14 @@ def fit_resolution(
         v = math.sqrt(theta[i])
         extra[name] = v
         extra[f"{name}_err"] = float(errs[i] / (2 * v)) if v > 0 else float(math.sqrt(errs[i]))
+    if ndf > 0:
+        p = float(chi2_dist.sf(chi2, ndf))
+        extra["chi2_pvalue"] = p
+        if p < 1e-3:
+            extra["warning"] = (
+                f"poor fit: chi2/ndf = {chi2:.1f}/{ndf} (p = {p:.1g}); the term errors assume "
+                "the model describes every point"
+            )
     extra["fitted_terms"] = [TERMS[i] for i in free]
     extra["fixed_terms"] = {t: float(theta[i]) for i, t in enumerate(TERMS) if i not in free}
     extra["constrained"] = ndf > 0 and not message

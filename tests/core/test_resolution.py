@@ -99,6 +99,12 @@ def test_three_source_peaks_fit_a_and_b_with_one_degree_of_freedom():
     assert fit.fitted_terms == ("a2_kev", "b2")
     assert fit.abc == pytest.approx((0.55, 0.02, 0.0), rel=1e-9, abs=1e-12)
     assert fit.describe().startswith("fitted a, b, held c = 0; chi2/ndf")
+    assert "warning" not in fit.fit.extra  # exact points: chi2 = 0
+    # a point 20 % too wide with 3 % errors: chi2/ndf >> 1 -> p-value warning, still valid
+    bad = fit_resolution(e, r * [1.0, 1.2, 1.0], 0.03 * r, terms=default_terms(3))
+    assert bad.fit.valid
+    assert bad.fit.extra["chi2_pvalue"] < 1e-3
+    assert "poor fit" in bad.fit.extra["warning"]
     # c held at a given noise value: the points made with c = 1.5 keV are recovered exactly
     r_noise = resolution_model(e, 0.55, 0.02, 1.5)
     fixed = fit_resolution(e, r_noise, 0.03 * r_noise, terms=("a2_kev", "b2"), c_fixed_kev=1.5)

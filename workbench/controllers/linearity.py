@@ -104,11 +104,10 @@ class LinearityController(QObject):
         self._ctx.calib.set_result("linearity", result)
         self._show(result, settings)
         notes = [f"{k}: {w}" for k, fit in result.fits.items() for w in fit.warnings]
-        notes += [
-            f"{k} resolution: {r.fit.message}"
-            for k, r in result.resolution.items()
-            if r.fit.message
-        ]
+        for k, r in result.resolution.items():
+            for text in (r.fit.message, r.fit.extra.get("warning")):
+                if text:
+                    notes.append(f"{k} resolution: {text}")
         if result.skipped:
             notes.append("Left out: " + "; ".join(result.skipped))
         self._pane.show_status("\n".join(notes))
