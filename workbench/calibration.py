@@ -205,6 +205,16 @@ class CalibrationState(QObject):
         self._settings[step] = copy.deepcopy(dict(settings))
         self.settings_changed.emit(step)
 
+    def clear_step(self, step: str) -> None:
+        """Forget the settings and the result of ``step``, and notify.
+
+        A newly opened session without that step must not inherit the previous one's.
+        """
+        self._settings.pop(step, None)
+        self._results.pop(step, None)
+        self.settings_changed.emit(step)
+        self.result_changed.emit(step)
+
     # -------------------------------------------------------------- results
     def result(self, step: str) -> Any:
         """Latest result of ``step`` (None when not computed)."""

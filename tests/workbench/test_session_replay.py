@@ -210,6 +210,23 @@ def test_open_broken_session_is_reported_not_raised(make_window, tmp_path):
     assert "broken.json: $.format_version: 1 was expected" in err.text
 
 
+def test_opening_a_session_drops_steps_it_does_not_have(make_window, campaign, tmp_path):
+    w = make_window()
+    sessions = w.binding("export").controller.sessions
+    path = tmp_path / "empty.json"
+    sessions.save(str(path))  # a session without any step
+    _calibrate(w.ctx, campaign)
+    assert w.ctx.calib.settings("peak_fit")
+    assert w.ctx.calib.result("peak_fit") is not None
+    before = set(w.ctx.calib.all_settings())
+    assert {"peak_fit", "halflife", "delay"} <= before
+    sessions.open(str(path))
+    # nothing of the calibration made before survives into the opened session (the Linearity
+    # pane, live here, records its own default settings again; it has no points to fit)
+    assert set(w.ctx.calib.all_settings()) <= {"linearity"}
+    assert w.ctx.calib.results() == {}
+
+
 def test_open_session_with_a_thread_pool_restores_roles_as_runs_arrive(
     make_window, campaign, tmp_path, qtbot
 ):

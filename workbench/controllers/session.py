@@ -132,6 +132,9 @@ def apply_session_settings(ctx: AppContext, session: CalibrationSession) -> None
         calib.set_cuts(CutSet.from_dict(session.cuts))
     else:
         calib.set_cuts(None)
+    for step in set(calib.all_settings()) | set(calib.results()):
+        if step not in session.settings:
+            calib.clear_step(step)  # not inherited from the session opened before
     for step, settings in session.settings.items():
         calib.set_settings(step, settings)
 
