@@ -257,7 +257,7 @@ class SpectrumFitPlot(QWidget):
                 pen=pg.mkPen(_MARKER_COLOUR, width=1.5, style=Qt.PenStyle.DashDotLine),
                 # Staggered heights near the bottom, right of the line: close markers stay
                 # readable and clear of the legend (top right).
-                labelOpts={"position": 0.08 + 0.09 * (i % 4), "color": _MARKER_COLOUR,
+                labelOpts={"position": 0.08 + 0.14 * (i % 4), "color": _MARKER_COLOUR,
                            "anchors": [(0, 0.5), (0, 0.5)], "fill": pg.mkBrush(255, 255, 255, 200)},
             )  # fmt: skip
             line.setZValue(4)
