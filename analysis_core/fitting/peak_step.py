@@ -60,10 +60,10 @@ from analysis_core.fitting.peaks import fit_peak
 from analysis_core.fitting.result import FitResult
 from analysis_core.fitting.step_common import (
     check_range,
+    check_same_gains,
     check_settings,
     column,
     selection,
-    table_name,
 )
 from analysis_core.histograms import Hist1D, histogram1d, livetime_scale, subtract_background
 from analysis_core.steps import StepInputs
@@ -281,11 +281,9 @@ def compute_peak(
         other = s["template_role"] or s["background_role"] or "background"
     if other is not None:
         btable, _, background = _spectrum(inputs, str(other), col, edges, cuts)
-        if btable.pe_units != table.pe_units and col.endswith("_pe"):
-            raise CalibrationError(
-                f"{table_name(btable)}: background run is in {btable.pe_units}, "
-                f"{table_name(table)} in {table.pe_units}; reduce both with the same gains"
-            )
+        if col.endswith("_pe"):
+            what = "template" if model.startswith("gauss_exptail") else "background"
+            check_same_gains(table, btable, what)
         if model.startswith("gauss_exptail"):
             template = background
         else:

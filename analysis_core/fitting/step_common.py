@@ -75,3 +75,35 @@ def selection(
     else:
         mask = np.ones(len(table), dtype=bool)
     return table, mask
+
+
+def check_same_gains(table: RQTable, other: RQTable, what: str, rel_tol: float = 1e-9) -> None:
+    """Refuse to combine PE columns of two runs reduced with different SPE gains.
+
+    Parameters
+    ----------
+    table, other : RQTable
+        The run analysed and the run combined with it (background, template, ...).
+    what : str
+        What ``other`` is used for, for the message (e.g. ``"background"``).
+    rel_tol : float
+        Relative difference of a PMT's gain tolerated (rounding of stored metadata).
+
+    Raises
+    ------
+    CalibrationError
+        When the units differ, or both are in PE with different gains, naming both runs.
+    """
+    if table.pe_units != other.pe_units:
+        raise CalibrationError(
+            f"{table_name(other)}: {what} run is in {other.pe_units}, {table_name(table)} in "
+            f"{table.pe_units}; reduce both with the same gains"
+        )
+    gains, gains_other = (t.metadata.get("spe_gain_adc_ns") or {} for t in (table, other))
+    for pmt in sorted(set(gains) | set(gains_other)):
+        a, b = gains.get(pmt), gains_other.get(pmt)
+        if a is None or b is None or not math.isclose(float(a), float(b), rel_tol=rel_tol):
+            raise CalibrationError(
+                f"{table_name(other)}: {what} run reduced with SPE gain {pmt} = {b}, "
+                f"{table_name(table)} with {a} ADC*ns per PE; reduce both with the same gains"
+            )
