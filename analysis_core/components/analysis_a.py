@@ -51,6 +51,7 @@ from analysis_core.errors import CalibrationError
 from analysis_core.fitting import fit_peak
 from analysis_core.fitting.delay import fit_delay
 from analysis_core.fitting.result import FitResult
+from analysis_core.fitting.step_common import check_same_gains
 from analysis_core.histograms import Hist1D, histogram1d
 from analysis_core.steps import StepInputs
 
@@ -268,6 +269,7 @@ def compute_components_a(
     """
     st = merged(DEFAULTS_A, settings, "components_a")
     kr, bg = inputs.table("kr"), inputs.table("background")
+    check_same_gains(kr, bg, "39Ar (S_Ap and template)")
     cuts = inputs.cuts
     mk = base_mask(kr, cuts, st["apply_cuts"])
     mb = base_mask(bg, cuts, st["apply_cuts"])

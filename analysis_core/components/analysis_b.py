@@ -47,6 +47,7 @@ from analysis_core.components.system44 import System44Result, solve_system44
 from analysis_core.errors import CalibrationError
 from analysis_core.fitting import fit_peak
 from analysis_core.fitting.result import FitResult
+from analysis_core.fitting.step_common import check_same_gains
 from analysis_core.histograms import Hist1D, Hist2D, histogram1d, histogram2d
 from analysis_core.steps import StepInputs
 
@@ -208,6 +209,7 @@ def compute_components_b(
     """
     st = merged(DEFAULTS_B, settings, "components_b")
     kr, co = inputs.table("kr"), inputs.table("co57")
+    check_same_gains(kr, co, "57Co (F90 curve)")
     mk = base_mask(kr, inputs.cuts, st["apply_cuts"])
     tot = np.asarray(kr["total_pe"], dtype=float)
     lo, hi = kr_window(tot[mk], st["kr_window_pe"])
