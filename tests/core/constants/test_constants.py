@@ -19,6 +19,7 @@ from analysis_core.constants import (
     validate_constants,
     write_constants,
 )
+from analysis_core.cuts import CutSet, ExpressionCut, default_cutset
 from analysis_core.linearity import LinearityPoint, LinearityResult, fit_linearity
 from analysis_core.resolution import fit_resolution, resolution_model
 from analysis_core.rqfile import RQTable, write_rq
@@ -60,7 +61,7 @@ def _doc(rq_file, y=4.3, **kw):
         gains={"A": (100.0, 120.0), "B": (87.0, 104.0)},
         gain_errors={"A": (0.5, 0.6)},
         results={"linearity": _linearity(y)},
-        cuts={"format": "larcal-cuts", "cuts": [{"kind": "expression", "expr": "f90 < 0.45"}]},
+        cuts=CutSet((ExpressionCut("ER F90", "f90 < 0.45"),)).to_dict(),
         runs=[run_input("kr", None, str(path), table)],
         session_file="s.json",
         **kw,
@@ -116,6 +117,12 @@ def test_corrupted_files_give_errors_naming_file_and_fault(rq_file, tmp_path):
     doc = json.loads(text)
     doc["format_version"] = 2
     with pytest.raises(ConstantsFormatError, match=r"\$\.format_version: 1 was expected"):
+        validate_constants(doc, "mem")
+    doc = json.loads(text)
+    doc["cuts"] = default_cutset().to_dict()
+    validate_constants(doc, "mem")  # a real cut set is valid
+    doc["cuts"]["cuts"][0]["kind"] = "bogus"
+    with pytest.raises(ConstantsFormatError, match=r"\$\.cuts\.cuts\[0\]\.kind: 'bogus'"):
         validate_constants(doc, "mem")
 
 
