@@ -120,3 +120,19 @@ def test_session_menu_actions_are_in_the_file_menu(window):
     titles = [a.text() for a in window.menuBar().actions()[0].menu().actions()]
     assert "Save calibration &session…" in titles
     assert "Open calibration s&ession…" in titles
+
+
+def test_save_waits_for_running_computations(window, tmp_path, monkeypatch):
+    pane, ctrl = _pane(window)
+    target = tmp_path / "constants.json"
+    # a fit still running in the pool (e.g. after a cut change): the preview may be stale
+    monkeypatch.setattr(window.ctx.jobs, "active_count", lambda: 2)
+    assert ctrl.save(str(target)) is False
+    assert not target.exists()
+    notice = window.ctx.notifier.history[-1]
+    assert "2 computation(s) still running" in notice.text
+    monkeypatch.undo()
+    window.ctx.calib.set_gains("A", (GAINS_A[0] * 1.01, GAINS_A[1]))  # pending refresh
+    assert ctrl.save(str(target)) is True  # the preview is rebuilt first (inline jobs)
+    saved = read_constants(target)["spe_gains"]["analyses"]["A"]["top"]["gain_adc_ns"]
+    assert saved == GAINS_A[0] * 1.01

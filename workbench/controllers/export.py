@@ -180,6 +180,16 @@ class ExportController(QObject):
 
         Returns False when there is nothing to save or the user declined the overwrite.
         """
+        if self._timer.isActive():
+            self.refresh()  # a change is waiting to reach the preview: rebuild it first
+        busy = self._ctx.jobs.active_count()
+        if busy:
+            # a fit or the preview is still being computed: the preview may be stale
+            self._ctx.notifier.warning(
+                "Save constants",
+                f"{busy} computation(s) still running; save again once the preview is up to date",
+            )
+            return False
         if self.document is None:
             self._ctx.notifier.warning("Save constants", "No constants to save yet")
             return False
