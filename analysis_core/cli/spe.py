@@ -35,6 +35,7 @@ import sys
 from typing import Any
 
 from analysis_core.cli.common import TerminalProgress, print_json
+from analysis_core.errors import CalibrationError
 from analysis_core.rawfile import RawFile
 from analysis_core.spe.step import SpeAnalysis, SpeResult, compute_spe
 from analysis_core.steps import StepInputs
@@ -160,8 +161,20 @@ def _source_role(path: str) -> str:
         return "kr" if rf.metadata.run_type == "kr83m" else "background"
 
 
+def _check_led_run(path: str) -> None:
+    """Refuse a run that says it is not an LED run (its charges are not single photoelectrons)."""
+    with RawFile(path) as rf:
+        run_type = rf.metadata.run_type
+    if run_type not in ("led", "unknown"):
+        raise CalibrationError(
+            f"{path}: a {run_type!r} run, not an LED run: Analysis A fits LED charge spectra "
+            "(give a source run as --source for Analysis B)"
+        )
+
+
 def run(args: argparse.Namespace) -> int:
     """Execute ``larcal spe``; return the exit code (1 when a fit failed)."""
+    _check_led_run(args.led)
     raw = {"led": args.led}
     if args.source:
         raw[_source_role(args.source)] = args.source

@@ -9,7 +9,7 @@ import pytest
 
 from analysis_core.cli import reduce as reduce_cli
 from analysis_core.cli import spe as spe_cli
-from analysis_core.errors import RawFormatError
+from analysis_core.errors import CalibrationError, RawFormatError
 from analysis_core.rqfile import read_rq
 from analysis_core.spe import compute_spe
 from analysis_core.steps import StepInputs
@@ -79,3 +79,7 @@ def test_failed_fit_exit_code_and_bad_file(spe_runs, capsys, tmp_path):
     junk.write_text("x")
     with pytest.raises(RawFormatError, match="junk.h5"):
         _run(["spe", str(junk)])
+    # a source run given as the LED run is refused (its charges are not single PE)
+    kr = str(spe_runs["paths"]["kr"])
+    with pytest.raises(CalibrationError, match="a 'kr83m' run, not an LED run"):
+        _run(["spe", kr])
