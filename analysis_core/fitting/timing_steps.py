@@ -379,6 +379,13 @@ def compute_delay(inputs: StepInputs, settings: Mapping[str, Any]) -> DelayResul
             f"delay settings: need 0 <= min_ns < max_ns and bin_ns > 0, got {lo}, {hi}, {bin_ns}"
         )
     fit = fit_delay(delays, lo, hi, bin_ns=bin_ns, flat_background=bool(s["flat_background"]))
+    run_type = inputs.table(str(s["role"])).run_type
+    if run_type not in ("kr83m", "unknown"):
+        # second pulses of a run without 83mKr are afterpulses and pile-up: a "half-life"
+        # fitted to them means nothing, however good the fit
+        note = f"a {run_type!r} run, not 83mKr: its delayed pulses are not 9.4 keV decays"
+        old = fit.extra.get("warning")
+        fit.extra["warning"] = f"{note}; {old}" if old else note
     edges = np.arange(0.0, hi + 0.5 * bin_ns, bin_ns)
     counts, _ = np.histogram(delays, bins=edges)
     return DelayResult(

@@ -159,6 +159,19 @@ def test_delay_json(larcal, capsys, lar_runs):
     assert abs(out["half_life_ns"] - truth) < 3 * out["half_life_err_ns"]
 
 
+def test_delay_on_a_run_without_krypton_warns(larcal, capsys, lar_runs):
+    bkg = lar_runs.background
+    code = larcal(["delay", str(bkg.rq_path), "--json"])
+    out, err = _json(capsys)
+    # whatever the fit does with afterpulses and pile-up, it is not an 83mKr half-life
+    assert "not 83mKr" in (out["warning"] or "")
+    if code == 0:
+        assert "not 83mKr" in err
+    kr = lar_runs.kr
+    step = compute_delay(StepInputs(rq={"kr": kr.table}), {})
+    assert "not 83mKr" not in (step.fit.extra.get("warning") or "")
+
+
 def test_invalid_fit_exits_1_with_json(larcal, capsys, lar_runs):
     argv = ["fit-peak", str(lar_runs.kr.rq_path), "--range", "5000", "6000", "--json"]
     assert larcal(argv) == 1
