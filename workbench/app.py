@@ -28,6 +28,7 @@ from workbench.controllers.run_loader import RunLoader
 from workbench.jobs import JobRunner
 from workbench.main_window import MainWindow
 from workbench.notify import Notifier
+from workbench.reductions import Reductions
 from workbench.registry import PaneSpec, default_panes
 from workbench.settings import Settings
 from workbench.state import SessionState
@@ -66,7 +67,8 @@ def create_main_window(
     notifier = Notifier()
     loader = RunLoader(state, jobs, settings, notifier)
     calib = CalibrationState(state, settle_ms=0 if inline_jobs else CalibrationState.SETTLE_MS)
-    ctx = AppContext(state, jobs, settings, notifier, loader, calib)
+    reductions = Reductions(state, jobs, notifier)
+    ctx = AppContext(state, jobs, settings, notifier, loader, calib, reductions)
     window = MainWindow(
         ctx,
         default_panes() if panes is None else panes,
@@ -74,7 +76,7 @@ def create_main_window(
         restore_layout=restore_layout,
     )
     # The services live as long as the window (Qt ownership, no module globals).
-    for obj in (state, jobs, notifier, loader, calib):
+    for obj in (state, jobs, notifier, loader, calib, reductions):
         obj.setParent(window)
     return window
 

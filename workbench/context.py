@@ -14,6 +14,7 @@ from workbench.calibration import CalibrationState
 from workbench.controllers.run_loader import RunLoader
 from workbench.jobs import JobRunner
 from workbench.notify import Notifier
+from workbench.reductions import Reductions
 from workbench.settings import Settings
 from workbench.state import SessionState
 
@@ -38,6 +39,8 @@ class AppContext:
         Opens runs (dialog, drag-and-drop, command line, demo campaign).
     calib : CalibrationState
         The liquid-argon calibration: run roles, SPE gains, cuts, step settings and results.
+    reductions : Reductions
+        Reduces open runs in jobs (whichever pane asks).
     """
 
     state: SessionState
@@ -46,3 +49,4 @@ class AppContext:
     notifier: Notifier
     loader: RunLoader
     calib: CalibrationState
+    reductions: Reductions

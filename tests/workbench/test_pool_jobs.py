@@ -36,7 +36,7 @@ def gated_reduction(monkeypatch):
         gate.wait(10)
         return reduce_file(*args, **kwargs)
 
-    monkeypatch.setattr("workbench.controllers.runs.reduce_file", gated)
+    monkeypatch.setattr("workbench.reductions.reduce_file", gated)
     yield entered, gate
     gate.set()
 

@@ -3,26 +3,21 @@
 What to use when
 ----------------
 - ``build(ctx)`` is the pane's entry in ``workbench.registry``.
-- ``RunsController.reduce(path)`` reduces a run in a job (``reduce_file``: atomic, cancellable);
-  on success the RQ table is attached to the run ("reduced"), on cancel nothing is written.
+- ``RunsController.reduce(path)`` asks ``ctx.reductions`` (``workbench.reductions``) to reduce
+  a run in a job; on success the RQ table is attached to the run ("reduced").
 """
 
 from __future__ import annotations
 
-import functools
 import logging
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QSignalBlocker, Slot
 
-from analysis_core.progress import CancelToken, ProgressFn
-from analysis_core.reduction import ReductionConfig, reduce_file
-from analysis_core.rqfile import RQTable
 from widgets.run_list import RunRow, format_duration_s
 from workbench.context import AppContext
 from workbench.panes.runs import RunsPane
 from workbench.registry import PaneBinding
-from workbench.run_loading import rq_path_for
 from workbench.state import RunInfo
 
 __all__ = ["RunsController", "build", "run_details", "run_row"]
@@ -57,18 +52,6 @@ def run_details(info: RunInfo) -> str:
     )
 
 
-def reduce_run(
-    raw_path: str,
-    rq_path: str,
-    config: ReductionConfig,
-    *,
-    progress: ProgressFn | None = None,
-    cancel: CancelToken | None = None,
-) -> RQTable:
-    """Reduce ``raw_path`` to ``rq_path`` (runs in a worker; opens its own files)."""
-    return reduce_file(raw_path, rq_path, config, progress=progress, cancel=cancel)
-
-
 class RunsController(QObject):
     """Wires the Runs pane to the session, the run loader and reduction jobs.
 
@@ -85,10 +68,8 @@ class RunsController(QObject):
         self._ctx = ctx
         self._state = ctx.state
         self._pane = pane
-        self._reducing: dict[int, str] = {}  # job id -> run path
         self._state.runs_changed.connect(self._on_runs_changed)
         self._state.current_run_changed.connect(self._on_current_run_changed)
-        ctx.jobs.job_progress.connect(self._on_job_progress)
         pane.run_selected.connect(self._on_run_selected)
         pane.files_dropped.connect(ctx.loader.open_files)
         pane.open_requested.connect(self._on_open_requested)
@@ -141,57 +122,15 @@ class RunsController(QObject):
 
     @Slot(str)
     def _on_close_requested(self, path: str) -> None:
-        if path in self._reducing.values():
+        if self._ctx.reductions.is_reducing(path):
             self._ctx.notifier.warning("Close run", f"{path}: still being reduced; cancel first")
             return
         self._state.remove_run(path)
 
     @Slot(str)
     def reduce(self, path: str) -> None:
-        """Reduce the run ``path`` to ``<stem>_rq.h5`` in a job with progress and cancel."""
-        if path in self._reducing.values():
-            self._ctx.notifier.info(f"{Path(path).name} is already being reduced")
-            return
-        rq_path = str(rq_path_for(path))
-        handle = self._ctx.jobs.submit(
-            reduce_run,
-            path,
-            rq_path,
-            self._state.reduction_config,
-            hooks=True,
-            title=f"Reducing {Path(path).name}",
-            on_done=functools.partial(self._on_reduced, path, rq_path),
-            on_error=functools.partial(self._on_reduce_stopped, path, ""),
-            on_cancelled=functools.partial(
-                self._on_reduce_stopped, path, "cancelled; no RQ file written"
-            ),
-        )
-        if handle.is_running:  # an inline runner has already finished it
-            self._reducing[handle.job_id] = path
-            self._state.set_activity(path, "reducing…")
-
-    # ------------------------------------------------------------------ job callbacks
-    @Slot(int, int, int)
-    def _on_job_progress(self, job_id: int, done: int, total: int) -> None:
-        path = self._reducing.get(job_id)
-        if path is not None and total > 0:
-            self._state.set_activity(path, f"reducing {100 * done // total} %")
-
-    def _forget(self, path: str) -> None:
-        self._reducing = {j: p for j, p in self._reducing.items() if p != path}
-        self._state.set_activity(path, "")
-
-    def _on_reduced(self, path: str, rq_path: str, table: RQTable) -> None:
-        self._forget(path)
-        if path not in self._state.runs:
-            return  # closed meanwhile; the file is written all the same
-        self._state.set_rq(path, table, rq_path)
-        self._ctx.notifier.info(f"Reduced {Path(path).name}: {len(table):,} events → {rq_path}")
-
-    def _on_reduce_stopped(self, path: str, why: str, *_: object) -> None:
-        self._forget(path)
-        if why:
-            self._ctx.notifier.info(f"Reduction of {Path(path).name} {why}")
+        """Reduce the run ``path`` in a job (``ctx.reductions``)."""
+        self._ctx.reductions.reduce(path)
 
 
 def build(ctx: AppContext) -> PaneBinding:

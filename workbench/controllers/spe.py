@@ -11,8 +11,7 @@ What to use when
   replays it. Valid gains go to ``ctx.calib.set_gains(analysis, gains, errors)``; the radio
   buttons set ``ctx.calib.set_active_gain_analysis``.
 - "Reduce all runs with these gains" puts the active gains into
-  ``ctx.state.reduction_config`` and asks the Runs pane's controller
-  (``workbench.controllers.runs.RunsController.reduce``) to reduce every open run: the same
+  ``ctx.state.reduction_config`` and asks ``ctx.reductions`` to reduce every open run: the same
   job, progress and error handling as "Reduce selected run".
 - Runs: the LED box offers the runs of type ``led``, the source box the Kr and background runs;
   a choice sets the run's role in ``ctx.calib`` (and ``b_role`` in the settings).
@@ -253,8 +252,6 @@ class SpeController(QObject):
     # ------------------------------------------------------------------ reductions
     def reduce_all(self) -> None:
         """Set the active gains in the reduction parameters and reduce every open run."""
-        from workbench.controllers.runs import RunsController
-
         calib, state, notifier = self._ctx.calib, self._ctx.state, self._ctx.notifier
         gains = calib.gains()
         if gains is None:
@@ -266,10 +263,6 @@ class SpeController(QObject):
                 _TITLE, f"Channels not named (top, bottom) in {', '.join(odd)}: nothing reduced"
             )
             return
-        runs = self._pane.window().findChild(RunsController)
-        if runs is None:
-            notifier.warning(_TITLE, "The Runs pane is not part of this window: nothing reduced")
-            return
         state.set_reduction_config(
             dataclasses.replace(state.reduction_config, spe_gain_adc_ns=tuple(gains))
         )
@@ -280,7 +273,7 @@ class SpeController(QObject):
             "(progress in the status bar; the Runs list shows each run when done)"
         )
         for path in paths:
-            runs.reduce(path)
+            self._ctx.reductions.reduce(path)
 
     def close(self) -> None:
         """Cancel a running fit (the window calls this on exit)."""
