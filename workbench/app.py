@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication
 from analysis_core import __version__
 from workbench.calibration import CalibrationState
 from workbench.context import AppContext
+from workbench.controllers.hpge_model import HpgeSession
 from workbench.controllers.run_loader import RunLoader
 from workbench.jobs import JobRunner
 from workbench.main_window import MainWindow
@@ -68,7 +69,8 @@ def create_main_window(
     loader = RunLoader(state, jobs, settings, notifier)
     calib = CalibrationState(state, settle_ms=0 if inline_jobs else CalibrationState.SETTLE_MS)
     reductions = Reductions(state, jobs, notifier)
-    ctx = AppContext(state, jobs, settings, notifier, loader, calib, reductions)
+    hpge = HpgeSession()
+    ctx = AppContext(state, jobs, settings, notifier, loader, calib, reductions, hpge)
     window = MainWindow(
         ctx,
         default_panes() if panes is None else panes,
@@ -76,7 +78,7 @@ def create_main_window(
         restore_layout=restore_layout,
     )
     # The services live as long as the window (Qt ownership, no module globals).
-    for obj in (state, jobs, notifier, loader, calib, reductions):
+    for obj in (state, jobs, notifier, loader, calib, reductions, hpge):
         obj.setParent(window)
     return window
 

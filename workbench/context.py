@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from workbench.calibration import CalibrationState
+from workbench.controllers.hpge_model import HpgeSession
 from workbench.controllers.run_loader import RunLoader
 from workbench.jobs import JobRunner
 from workbench.notify import Notifier
@@ -41,6 +42,9 @@ class AppContext:
         The liquid-argon calibration: run roles, SPE gains, cuts, step settings and results.
     reductions : Reductions
         Reduces open runs in jobs (whichever pane asks).
+    hpge : HpgeSession
+        The HPGe assay's inputs and results (the HPGe pane edits it; sessions and the
+        constants export read it).
     """
 
     state: SessionState
@@ -50,3 +54,4 @@ class AppContext:
     loader: RunLoader
     calib: CalibrationState
     reductions: Reductions
+    hpge: HpgeSession

@@ -28,7 +28,7 @@ from analysis_core.constants import (
 )
 from analysis_core.session import constants_for
 from workbench.context import AppContext
-from workbench.controllers.session import SessionController, find_hpge_controller
+from workbench.controllers.session import SessionController
 from workbench.panes.export import ExportPane
 from workbench.registry import PaneBinding
 
@@ -61,7 +61,6 @@ class ExportController(QObject):
         self.sessions = sessions
         self.document: dict[str, Any] | None = None
         self.previous_path: str | None = None
-        self._hpge_hooked = False
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)
         self._timer.setInterval(250)
@@ -72,6 +71,13 @@ class ExportController(QObject):
         calib.result_changed.connect(self._schedule)
         calib.settings_changed.connect(self._schedule)
         ctx.state.rq_changed.connect(self._schedule)
+        for signal in (
+            ctx.hpge.entries_changed,
+            ctx.hpge.efficiency_changed,
+            ctx.hpge.attenuation_changed,
+            ctx.hpge.activity_changed,
+        ):
+            signal.connect(self._schedule)
         sessions.saved.connect(self._schedule)
         sessions.opened.connect(self._schedule)
         pane.refresh_requested.connect(self.refresh)
@@ -88,7 +94,6 @@ class ExportController(QObject):
     def refresh(self) -> None:
         """Rebuild the preview in a job (the latest request wins)."""
         self._timer.stop()
-        self._hook_hpge()
         session = self.sessions.current_session()
         tables = {
             role: t
@@ -105,19 +110,6 @@ class ExportController(QObject):
             on_done=self._on_built,
             on_error=self._on_build_failed,
         )
-
-    def _hook_hpge(self) -> None:
-        """Follow the HPGe pane's results once the pane is docked beside this one."""
-        if self._hpge_hooked:
-            return
-        hpge = find_hpge_controller(self._pane)
-        model = getattr(hpge, "session", None)
-        if model is None:
-            return
-        for name in ("entries_changed", "efficiency_changed", "attenuation_changed"):
-            getattr(model, name).connect(self._schedule)
-        model.activity_changed.connect(self._schedule)
-        self._hpge_hooked = True
 
     def _on_built(self, built: tuple[dict[str, Any], str]) -> None:
         doc, fault = built

@@ -102,6 +102,7 @@ class HpgeController(QObject):
         self._templates: dict[str, SpectrumEntry] = {}
         self._current_after_load = ""
         s, src = self.session, pane.sources
+        s.restore_requested.connect(self.restore)
         src.show_nuclides(list_nuclides())
         src.open_requested.connect(self._on_open_requested)
         src.remove_requested.connect(self._on_remove_requested)
@@ -364,4 +365,4 @@ class HpgeController(QObject):
 def build(ctx: AppContext) -> PaneBinding:
     """Create the HPGe pane and its controller."""
     pane = HpgePane()
-    return PaneBinding(pane, HpgeController(ctx, pane))
+    return PaneBinding(pane, HpgeController(ctx, pane, ctx.hpge))

@@ -180,6 +180,9 @@ class HpgeSession(QObject):
         ``settings`` changed.
     efficiency_changed(), attenuation_changed(), activity_changed()
         The corresponding result (or its message) changed.
+    restore_requested(object)
+        A saved session's inputs (``to_dict``) should be reopened (``request_restore``); the
+        HPGe pane's controller reopens the spectra and recomputes.
     """
 
     entries_changed = Signal()
@@ -189,6 +192,7 @@ class HpgeSession(QObject):
     efficiency_changed = Signal()
     attenuation_changed = Signal()
     activity_changed = Signal()
+    restore_requested = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -203,6 +207,10 @@ class HpgeSession(QObject):
         self.attenuation_message = ""
         self.activity: Any = None
         self.activity_message = ""
+
+    def request_restore(self, d: dict[str, Any]) -> None:
+        """Ask for the inputs of a saved session (``to_dict``) to be reopened."""
+        self.restore_requested.emit(d)
 
     # ------------------------------------------------------------------ entries
     @property

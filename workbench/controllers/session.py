@@ -7,7 +7,7 @@ What to use when
   step's settings from ``ctx.calib``, reduction parameters without gains.
 - ``step_inputs_from_context(ctx)``: the ``StepInputs`` a step computed in the GUI gets, built
   like ``analysis_core.session.replay`` builds them (same tables, gains, cuts, results).
-- ``hpge_snapshot(controller)``: the HPGe pane's inputs (``HpgeSession.to_dict()``) and its
+- ``hpge_snapshot(ctx.hpge)``: the HPGe assay's inputs (``HpgeSession.to_dict()``) and its
   latest results (efficiency curve, container attenuation, activity, each ``to_dict()``) for
   the session file; the constants carry the results (replay does not recompute HPGe).
 - ``SessionController``: the two menu actions. Saving writes the file atomically (in a job);
@@ -38,7 +38,6 @@ __all__ = [
     "SESSION_FILTER",
     "SessionController",
     "apply_session_settings",
-    "find_hpge_controller",
     "hpge_snapshot",
     "session_from_context",
     "step_inputs_from_context",
@@ -49,9 +48,8 @@ log = logging.getLogger(__name__)
 SESSION_FILTER = "LArCal session (*.json)"
 
 
-def hpge_snapshot(controller: Any) -> dict[str, Any] | None:
-    """Return ``{"inputs", "results"}`` of the HPGe pane's controller (None when unused)."""
-    session = getattr(controller, "session", None)
+def hpge_snapshot(session: Any) -> dict[str, Any] | None:
+    """Return ``{"inputs", "results"}`` of the HPGe assay (``ctx.hpge``; None when unused)."""
     if session is None or not session.entries:
         return None
     results = {}
@@ -60,17 +58,6 @@ def hpge_snapshot(controller: Any) -> dict[str, Any] | None:
         if value is not None and hasattr(value, "to_dict"):
             results[name] = json_ready(value.to_dict())
     return {"inputs": json_ready(session.to_dict()), "results": results}
-
-
-def find_hpge_controller(widget: QWidget) -> Any:
-    """Return the controller of the window's HPGe pane (None when it has none)."""
-    binding = getattr(widget.window(), "binding", None)
-    if binding is None:
-        return None
-    try:
-        return binding("hpge").controller
-    except KeyError:
-        return None
 
 
 def session_from_context(ctx: AppContext, hpge: dict[str, Any] | None = None) -> CalibrationSession:
@@ -180,8 +167,7 @@ class SessionController(QObject):
 
     def current_session(self) -> CalibrationSession:
         """Return the window's session, with the HPGe pane's snapshot when it has one."""
-        hpge = find_hpge_controller(self._parent)
-        return session_from_context(self._ctx, None if hpge is None else hpge_snapshot(hpge))
+        return session_from_context(self._ctx, hpge_snapshot(self._ctx.hpge))
 
     # ------------------------------------------------------------------ dialogs
     def ask_save_path(self, suggested: str) -> str:
@@ -258,9 +244,8 @@ class SessionController(QObject):
             self._restore_run(raw)
         if to_open:
             self._ctx.loader.open_files(to_open)
-        hpge = find_hpge_controller(self._parent)
-        if session.hpge and session.hpge.get("inputs") and hpge is not None:
-            hpge.restore(session.hpge["inputs"])
+        if session.hpge and session.hpge.get("inputs"):
+            self._ctx.hpge.request_restore(session.hpge["inputs"])
         self._ctx.notifier.info(f"Session {Path(path).name} opened")
         self.opened.emit(path)
 
