@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtCore import QObject, Slot
+from PySide6.QtGui import QUndoCommand
+
+from workbench.undo_actions import UndoActions
 
 __all__ = ["CutsCommand", "CutsUndo"]
 
@@ -62,7 +64,7 @@ class CutsCommand(QUndoCommand):
         self._undo.set_cuts(self.old)
 
 
-class CutsUndo(QObject):
+class CutsUndo(UndoActions):
     """Undo stack of the cut set in ``calib`` (see the module docstring).
 
     Parameters
@@ -77,30 +79,7 @@ class CutsUndo(QObject):
         super().__init__(parent)
         self._calib = calib
         self._applying = False
-        self.stack = QUndoStack(self)
-        # Short fixed texts (the step is in the tooltip): buttons keep their width.
-        self.undo_action = QAction("↶ Undo", self)
-        self.redo_action = QAction("↷ Redo", self)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        for action in (self.undo_action, self.redo_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setEnabled(False)
-        self.undo_action.triggered.connect(self.stack.undo)
-        self.redo_action.triggered.connect(self.stack.redo)
-        self.stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        self.stack.undoTextChanged.connect(self._on_undo_text_changed)
-        self.stack.redoTextChanged.connect(self._on_redo_text_changed)
         calib.cuts_changed.connect(self._on_cuts_changed)
-
-    @Slot(str)
-    def _on_undo_text_changed(self, text: str) -> None:
-        self.undo_action.setToolTip(f"Undo {text} (Ctrl+Z)" if text else "Nothing to undo")
-
-    @Slot(str)
-    def _on_redo_text_changed(self, text: str) -> None:
-        self.redo_action.setToolTip(f"Redo {text} (Ctrl+Shift+Z)" if text else "Nothing to redo")
 
     def apply(self, new: Any, text: str, *, drag: str = "") -> None:
         """Make ``new`` the cut set as an undoable step (drag steps of one cut merge)."""

@@ -19,8 +19,10 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
-from PySide6.QtCore import QObject, Qt, Slot
-from PySide6.QtGui import QAction, QKeySequence, QUndoCommand, QUndoStack
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QUndoCommand
+
+from workbench.undo_actions import UndoActions
 
 __all__ = ["SettingsCommand", "SettingsUndo", "describe_change"]
 
@@ -50,7 +52,7 @@ class SettingsCommand(QUndoCommand):
         self._owner.setter(self.target, copy.deepcopy(self.old))
 
 
-class SettingsUndo(QObject):
+class SettingsUndo(UndoActions):
     """Undo stack of step settings (see the module docstring).
 
     Parameters
@@ -64,22 +66,6 @@ class SettingsUndo(QObject):
     def __init__(self, setter: Callable[[str, Any], None], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.setter = setter
-        self.stack = QUndoStack(self)
-        self.undo_action = QAction("↶ Undo", self)
-        self.redo_action = QAction("↷ Redo", self)
-        self.undo_action.setShortcut(QKeySequence.StandardKey.Undo)
-        self.redo_action.setShortcut(QKeySequence.StandardKey.Redo)
-        for action in (self.undo_action, self.redo_action):
-            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
-            action.setEnabled(False)
-        self.undo_action.triggered.connect(self.stack.undo)
-        self.redo_action.triggered.connect(self.stack.redo)
-        self.stack.canUndoChanged.connect(self.undo_action.setEnabled)
-        self.stack.canRedoChanged.connect(self.redo_action.setEnabled)
-        self.stack.undoTextChanged.connect(self._on_undo_text_changed)
-        self.stack.redoTextChanged.connect(self._on_redo_text_changed)
-        self._on_undo_text_changed("")
-        self._on_redo_text_changed("")
 
     def apply(self, target: str, old: Any, new: Any, text: str) -> None:
         """Make ``new`` the settings of ``target`` as an undoable step (runs the setter)."""
@@ -88,11 +74,3 @@ class SettingsUndo(QObject):
     def clear(self) -> None:
         """Forget every step (settings replaced from elsewhere)."""
         self.stack.clear()
-
-    @Slot(str)
-    def _on_undo_text_changed(self, text: str) -> None:
-        self.undo_action.setToolTip(f"Undo {text} (Ctrl+Z)" if text else "Nothing to undo")
-
-    @Slot(str)
-    def _on_redo_text_changed(self, text: str) -> None:
-        self.redo_action.setToolTip(f"Redo {text} (Ctrl+Shift+Z)" if text else "Nothing to redo")
