@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyqtgraph as pg
 from numpy.typing import ArrayLike, NDArray
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QLabel, QStackedWidget, QWidget
+from PySide6.QtCore import QSignalBlocker, Qt
+from PySide6.QtWidgets import QCheckBox, QLabel, QStackedWidget, QWidget
 
 from widgets.plot_log_axis import LogAxis
 
@@ -83,6 +83,19 @@ class LogView:
     def __init__(self) -> None:
         self.is_log = False
         self.floor = 0.5
+
+    def switch(self, on: bool, axis: SwitchableLogAxis, box: QCheckBox) -> bool:
+        """Set log (``on``) or linear here and on ``axis``; ``box`` follows without signalling.
+
+        Returns True when the state changed (the caller then redraws).
+        """
+        on = bool(on)
+        if on == self.is_log:
+            return False
+        self.is_log = axis.is_log = on
+        with QSignalBlocker(box):
+            box.setChecked(on)
+        return True
 
     def set_floor_from(self, arrays: Sequence[NDArray[np.float64]]) -> None:
         """Choose the floor from the data about to be drawn."""

@@ -292,16 +292,10 @@ class SpectrumFitPlot(QWidget):
     @Slot(bool)
     def set_log_scale(self, on: bool) -> None:
         """Switch the value axis between log and linear."""
-        on = bool(on)
-        if on == self._view.is_log:
-            return
-        self._view.is_log = on
-        self._y_axis.is_log = on
-        with QSignalBlocker(self._log_box):
-            self._log_box.setChecked(on)
-        self._redraw()
-        self.plot.getViewBox().enableAutoRange(axis=pg.ViewBox.YAxis)
-        self.log_scale_changed.emit(on)
+        if self._view.switch(on, self._y_axis, self._log_box):
+            self._redraw()
+            self.plot.getViewBox().enableAutoRange(axis=pg.ViewBox.YAxis)
+            self.log_scale_changed.emit(bool(on))
 
     def is_log_scale(self) -> bool:
         """Return True when the value axis is logarithmic."""
