@@ -114,3 +114,11 @@ def pool_window(qtbot):
 @pytest.fixture(autouse=True)
 def _gc_between_qt_tests(collect_between_tests):
     """Cycle collection between tests only (see ``tests/conftest.py``)."""
+
+
+@pytest.fixture(scope="session")
+def calibration_campaign(tmp_path_factory):
+    """The small simulated campaign of the calibration-pane tests, reduced once per session."""
+    from tests.core.session.campaign import make_campaign
+
+    return make_campaign(tmp_path_factory.mktemp("calibration_campaign"))

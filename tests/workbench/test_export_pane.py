@@ -11,33 +11,18 @@ from tests.core.session.campaign import (
     GAINS_B,
     PEAK_SETTINGS,
     copy_campaign,
-    make_campaign,
 )
+from tests.workbench.calibration_windows import isolated_panes
 from workbench.app import create_main_window
 from workbench.controllers.session import step_inputs_from_context
-from workbench.registry import default_panes
-
-#: Panes that compute no step on their own: these tests drive the steps themselves (the way the
-#: analysis panes do), so that the session holds exactly the settings they set.
-_ISOLATED = ("runs", "waveforms", "event_rqs", "hpge", "linearity", "export")
-
-
-def _panes(full=False):
-    """The registered panes (``full``) or only the browser, HPGe, Linearity and Export panes."""
-    return [p for p in default_panes() if full or p.key in _ISOLATED]
-
-
-@pytest.fixture(scope="module")
-def campaign_src(tmp_path_factory):
-    return make_campaign(tmp_path_factory.mktemp("campaign"))
 
 
 @pytest.fixture
-def window(qtbot, campaign_src, tmp_path):
-    campaign = copy_campaign(campaign_src, tmp_path)
+def window(qtbot, calibration_campaign, tmp_path):
+    campaign = copy_campaign(calibration_campaign, tmp_path)
     w = create_main_window(
         inline_jobs=True,
-        panes=_panes(),
+        panes=isolated_panes(),
         show_dialogs=False,
         restore_layout=False,
     )

@@ -27,13 +27,12 @@ from tests.core.session.campaign import (
     GAINS_B,
     PEAK_SETTINGS,
     copy_campaign,
-    make_campaign,
 )
+from tests.workbench.calibration_windows import isolated_panes
 from workbench.app import create_main_window
 from workbench.controllers.hpge_compute import ActivityReport
 from workbench.controllers.hpge_model import SpectrumEntry
 from workbench.controllers.session import session_from_context, step_inputs_from_context
-from workbench.registry import default_panes
 
 #: Paper Table 1 (t = 3600 s): N, eta', mu, Y_gamma per 83Rb line.
 PAPER_TABLE1 = [
@@ -49,24 +48,9 @@ def _register_session_cli(monkeypatch):
         monkeypatch.setattr(cli_main, "COMMAND_MODULES", (*cli_main.COMMAND_MODULES, "session"))
 
 
-@pytest.fixture(scope="module")
-def campaign_src(tmp_path_factory):
-    return make_campaign(tmp_path_factory.mktemp("campaign"))
-
-
 @pytest.fixture
-def campaign(campaign_src, tmp_path):
-    return copy_campaign(campaign_src, tmp_path)
-
-
-#: Panes that compute no step on their own: these tests drive the steps themselves (the way the
-#: analysis panes do), so that the session holds exactly the settings they set.
-_ISOLATED = ("runs", "waveforms", "event_rqs", "hpge", "linearity", "export")
-
-
-def _panes(full=False):
-    """The registered panes (``full``) or only the browser, HPGe, Linearity and Export panes."""
-    return [p for p in default_panes() if full or p.key in _ISOLATED]
+def campaign(calibration_campaign, tmp_path):
+    return copy_campaign(calibration_campaign, tmp_path)
 
 
 @pytest.fixture
@@ -75,7 +59,7 @@ def make_window(qtbot):
 
     def make(full=False):
         w = create_main_window(
-            inline_jobs=True, panes=_panes(full), show_dialogs=False, restore_layout=False
+            inline_jobs=True, panes=isolated_panes(full), show_dialogs=False, restore_layout=False
         )
         qtbot.addWidget(w)
         windows.append(w)
@@ -239,7 +223,7 @@ def test_open_session_with_a_thread_pool_restores_roles_as_runs_arrive(
     saved = session_from_context(w.ctx)
 
     pooled = create_main_window(
-        inline_jobs=False, panes=_panes(), show_dialogs=False, restore_layout=False
+        inline_jobs=False, panes=isolated_panes(), show_dialogs=False, restore_layout=False
     )
     qtbot.addWidget(pooled)
     try:
